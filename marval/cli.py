@@ -83,6 +83,38 @@ add_command('train-teacher', 'train the MAR teacher of a preset (mar.md §6.1 re
             _train_teacher_args, _train_teacher)
 
 # %% ../nbs/09_cli.ipynb #c009
+def _distill_args(p: argparse.ArgumentParser):
+    p.add_argument('--size', default='tiny', choices=list(PRESETS), help='preset (default: tiny)')
+    p.add_argument('--teacher', default=None, help='teacher checkpoint (default tiny: data/tiny_teacher.pt; base/large/huge: official MAR file)')
+    p.add_argument('--out', default=None, help='output folder (default: results/<size>/distill)')
+    p.add_argument('--steps', type=int, default=None, help='generator steps (default: the preset value)')
+    p.add_argument('--batch-size', type=int, default=None, help='images per process per iteration')
+    p.add_argument('--data', default=None, help='mnist.pkl.gz (tiny), or an ImageNet latent cache / folder')
+    p.add_argument('--dataset', default=None, help='mnist | imagenet | latents | synthetic')
+    p.add_argument('--vae', default=None, help='kl16.ckpt (only to distil from ImageNet images instead of cached latents)')
+    p.add_argument('--w', type=float, default=None, help='guidance scale of the teacher score (MAR convention)')
+    p.add_argument('--resume', nargs='?', const=True, default=False, metavar='CKPT')
+    p.add_argument('--device', default=None)
+    p.add_argument('--max-seconds', type=float, default=None, help='stop (after a checkpoint) when this budget is spent')
+    p.add_argument('--overrides', type=json_dict('--overrides'), default=None, metavar='JSON', help='DistillConfig fields')
+    p.add_argument('--gsim', type=json_dict('--gsim'), default=None, metavar='JSON', help='GSIMConfig fields')
+    p.add_argument('--no-progress', action='store_true')
+
+def _distill(a: argparse.Namespace) -> int:
+    from marval.distill import distill_size
+    gs = dict(a.gsim or {})
+    if a.w is not None: gs['w'] = a.w
+    r = distill_size(a.size, teacher_ckpt=a.teacher, out_dir=a.out, steps=a.steps, batch_size=a.batch_size,
+                     data_path=a.data, dataset=a.dataset, device=a.device, resume=a.resume, progress=not a.no_progress,
+                     overrides=a.overrides, gsim_overrides=gs or None, max_seconds=a.max_seconds, vae_path=a.vae)
+    from marval.train import init_distributed
+    if init_distributed(a.device)[0] == 0: print(f"done: step {r['step']}; checkpoint {r['checkpoint']}; student {r['out_dir']}/student_ema.pt")
+    return 0
+
+add_command('distill', 'GSIM-distil the teacher of a preset into a one-step student (resumable; torchrun-ready)',
+            _distill_args, _distill)
+
+# %% ../nbs/09_cli.ipynb #c012
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='marval', description='MARVAL: MAR teacher, GSIM one-step student, reward RL.')
     sub = ap.add_subparsers(dest='command', metavar='COMMAND', required=True)
@@ -105,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cleanup_distributed()
 
-# %% ../nbs/09_cli.ipynb #c010
+# %% ../nbs/09_cli.ipynb #c013
 #| eval: false
 if __name__ == '__main__':
     sys.exit(main())
