@@ -1,5 +1,5 @@
 "Repository invariants: exported library in sync with the notebooks, papermill parameters intact, layout present."
-import json, pathlib, subprocess, sys, shutil
+import json, os, pathlib, subprocess, sys, shutil
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -27,7 +27,9 @@ def test_library_matches_notebooks(tmp_path):
     shutil.rmtree(dst / 'marval'); (dst / 'marval').mkdir()
     shutil.copy(ROOT / 'marval' / '__init__.py', dst / 'marval' / '__init__.py')
     exe = pathlib.Path(sys.executable).parent / 'nbdev_export'
-    subprocess.run([str(exe)], cwd=dst, check=True, capture_output=True)
+    env = {k: v for k, v in os.environ.items() if k != 'IN_TEST'}     # nbdev_export is a no-op under IN_TEST (set by nbdev's test runner)
+    subprocess.run([str(exe)], cwd=dst, check=True, capture_output=True, env=env)
+    assert (dst / 'marval' / 'mar.py').exists(), 'nbdev_export wrote nothing'
     for f in sorted(p for p in (ROOT / 'marval').glob('*.py') if not p.name.startswith('_')):   # _modidx: nbdev's index
         assert (dst / 'marval' / f.name).exists(), f'{f.name} is not exported by any notebook'
         assert (dst / 'marval' / f.name).read_text() == f.read_text(), f'marval/{f.name} differs from its notebook: run nbdev_export'
