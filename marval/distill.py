@@ -56,7 +56,7 @@ class StudentTokenSampler:
 # %% ../nbs/05c_distill.ipynb #c007
 @dataclass
 class DistillConfig:
-    "The alternating trainer's recipe (method.md §2.11-2.12 defaults; every field is a papermill/CLI parameter)."
+    "The alternating trainer's recipe (method.md §2.11-2.12 defaults; every field can be set from `marval distill` or the 05_distill run notebook)."
     gsim: GSIMConfig = field(default_factory=GSIMConfig)
     batch_size: int = 64                 # images per process per iteration
     token_mul: int = 4                   # masked tokens replicated like diffusion_batch_mul
@@ -128,12 +128,7 @@ class GSIMDistiller(nn.Module):
         tokens = T.patchify(grids)                                            # (B, L, C)
         B = tokens.shape[0]
         orders = T.sample_orders(B, tokens.device)
-        lo = self.cfg.mask_ratio_min
-        if lo is None: mask = T.random_masking(orders)
-        else:
-            from marval.mar import truncnorm_ratio
-            mask = T.mask_by_order(int(np.ceil(T.seq_len * float(truncnorm_ratio(torch.rand(1), lo)))), orders)
-        mask = mask.to(tokens.dtype)                                          # (B, L)
+        mask = T.random_masking(orders, self.cfg.mask_ratio_min).to(tokens.dtype)   # (B, L)
         zc = T.condition(tokens, mask, T.class_emb(labels))                   # (B, L, D)
         zu = T.condition(tokens, mask, T.class_embedding(None, B))            # (B, L, D)
         idx = mask.bool().nonzero(as_tuple=True)

@@ -240,9 +240,9 @@ class MAR(nn.Module):
             return torch.tensor(np.array(orders), dtype=torch.long, device=device)
         return torch.rand(bsz, self.seq_len, device=device).argsort(dim=1)
 
-    def mask_ratio(self) -> float:
-        "One training mask ratio ~ truncated N(1, 0.25²) on [mask_ratio_min, 1]."
-        lo = self.cfg.mask_ratio_min
+    def mask_ratio(self, lo: float | None = None) -> float:
+        "One training mask ratio ~ truncated N(1, 0.25²) on [lo, 1] (default lo: `mask_ratio_min`)."
+        lo = self.cfg.mask_ratio_min if lo is None else lo
         if self.rng_mode == 'official':
             import scipy.stats as stats
             return float(stats.truncnorm((lo - 1.0) / 0.25, 0, loc=1.0, scale=0.25).rvs(1)[0])
@@ -253,8 +253,9 @@ class MAR(nn.Module):
         "Mask (B, L) with 1 at `orders[:, :n_masked]`."
         return torch.zeros(orders.shape, device=orders.device).scatter(1, orders[:, :n_masked], 1.0)
 
-    def random_masking(self, orders):
-        return self.mask_by_order(int(np.ceil(self.seq_len * self.mask_ratio())), orders)
+    def random_masking(self, orders, lo: float | None = None):
+        "MAR's training mask for `orders`: the first ceil(L·ratio) positions of each order (ratio from `mask_ratio(lo)`)."
+        return self.mask_by_order(int(np.ceil(self.seq_len * self.mask_ratio(lo))), orders)
 
     # -- transformer ----------------------------------------------------------------------------------------------
     def _blocks(self, blocks, x):
