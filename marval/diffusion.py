@@ -44,9 +44,19 @@ def space_timesteps(num_steps: int, spec) -> list[int]:
     return sorted(set(kept))
 
 # %% ../nbs/01_diffusion.ipynb #c007
+_TABLES: dict = {}   # (id(table), device) -> (table, the table as a float64 tensor on that device)
+
+def _table(arr: np.ndarray, device) -> torch.Tensor:
+    "The numpy table `arr` as a float64 tensor on `device`, copied there once (not once per sampling step)."
+    key = (id(arr), str(device))
+    hit = _TABLES.get(key)
+    if hit is None or hit[0] is not arr:                  # keep `arr` alive so its id is never reused
+        hit = _TABLES[key] = (arr, torch.from_numpy(arr).to(device=device))
+    return hit[1]
+
 def _extract(arr: np.ndarray, t: torch.Tensor, shape) -> torch.Tensor:
     "Index a float64 table at `t`, cast to float32 afterwards, broadcast to `shape` (official order of operations)."
-    res = torch.from_numpy(arr).to(device=t.device)[t].float()
+    res = _table(arr, t.device)[t].float()
     while res.dim() < len(shape): res = res[..., None]
     return res.expand(shape)
 
@@ -71,7 +81,7 @@ def discretized_gaussian_loglik(x, means, log_scales, bin_half: float = 1 / 255)
 
 def mean_flat(x): return x.mean(dim=list(range(1, x.dim())))
 
-# %% ../nbs/01_diffusion.ipynb #c008
+# %% ../nbs/01_diffusion.ipynb #c010
 class GaussianDiffusion:
     "ε-prediction diffusion with LEARNED_RANGE variance over the kept timesteps of a cosine schedule (mar.md §2)."
     def __init__(self, steps: str | int = '1000', num_train_steps: int = NUM_TRAIN_TIMESTEPS):
@@ -98,7 +108,7 @@ class GaussianDiffusion:
 
     def original_t(self, k: torch.Tensor) -> torch.Tensor:
         "Original (0..999) timestep of respaced index `k`."
-        return torch.from_numpy(self.timestep_map).to(k.device)[k]
+        return _table(self.timestep_map, k.device)[k]
 
     # -- forward process ----------------------------------------------------------------------------------------
     def q_sample(self, x0, k, noise):
@@ -155,7 +165,7 @@ class GaussianDiffusion:
         mse = mean_flat((noise - out[:, :C]) ** 2)
         return dict(loss=mse + vb, mse=mse, vb=vb)
 
-# %% ../nbs/01_diffusion.ipynb #c011
+# %% ../nbs/01_diffusion.ipynb #c013
 def cfg_eps(eps_c, eps_u, scale):
     "MAR's guidance: ε_u + w (ε_c − ε_u) (w = 1: no guidance)."
     return eps_u + scale * (eps_c - eps_u)

@@ -4,15 +4,16 @@
 
 # %% ../nbs/04f_evaluate.ipynb #c002
 from __future__ import annotations
-import time, statistics
+import os, time, statistics
+import numpy as np
 from pathlib import Path
 import torch
-from .core import provenance, update_json, write_json
-from .generate import generate, class_labels, save_grid
+from .core import provenance, update_json, write_json, require_file
+from .generate import generate, class_labels, save_grid, to_uint8
 from .classifier import mnist_fid, class_accuracy, load_classifier
 
 # %% auto #0
-__all__ = ['mnist_metrics', 'time_generation', 'sample_report', 'flat']
+__all__ = ['mnist_metrics', 'time_generation', 'sample_report', 'save_samples', 'load_samples', 'flat']
 
 # %% ../nbs/04f_evaluate.ipynb #c003
 def mnist_metrics(images: torch.Tensor, labels: torch.Tensor) -> dict:
@@ -40,9 +41,11 @@ def time_generation(model, tokenizer, token_sampler, batch: int, num_iter: int, 
 
 def sample_report(model, tokenizer, token_sampler, name: str, out_dir, num_iter: int, cfg: float,
                   cfg_schedule: str = 'linear', temperature: float = 1.0, num_samples: int = 1000, seed: int = 0,
-                  batch_size: int = 500, grid_per_class: int = 10, command: str = '', **extra) -> dict:
+                  batch_size: int = 500, grid_per_class: int = 10, command: str = '', samples_path=None,
+                  **extra) -> dict:
     """Generate `num_samples` class-balanced samples, score them (MNIST protocol), save a per-class grid
-    `<out_dir>/<name>_grid.png` and return the figures with their provenance."""
+    `<out_dir>/<name>_grid.png` and return the figures with their provenance. `samples_path` also keeps the samples
+    (uint8 images + labels, `.npz`) so further metrics can be computed later without sampling again."""
     out_dir = Path(out_dir); nc = model.cfg.class_num
     labels = class_labels(nc, -(-num_samples // nc))[:num_samples]
     t0 = time.perf_counter()
@@ -52,10 +55,24 @@ def sample_report(model, tokenizer, token_sampler, name: str, out_dir, num_iter:
     # per-class grid: row c holds the first `grid_per_class` samples of class c
     rows = [imgs[labels == c][:grid_per_class] for c in range(nc)]
     grid = save_grid(torch.cat(rows), out_dir / f'{name}_grid.png', nrow=grid_per_class, scale=2)
+    if samples_path is not None: save_samples(samples_path, imgs, labels)
     r = dict(mnist_metrics(imgs, labels), K=num_iter, cfg=cfg, cfg_schedule=cfg_schedule, temperature=temperature,
              num_samples=num_samples, seed=seed, sampling_s_total=secs, grid=str(grid), command=command,
              **provenance(), **extra)
     return r
+
+def save_samples(path, images: torch.Tensor, labels: torch.Tensor) -> Path:
+    "Write (N, C, H, W) images in [-1, 1] as uint8 plus their labels to a compressed `.npz` (atomic)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp.npz')
+    np.savez_compressed(tmp, images=to_uint8(images).numpy(), labels=torch.as_tensor(labels).cpu().numpy())
+    os.replace(tmp, path)
+    return path
+
+def load_samples(path) -> tuple[torch.Tensor, torch.Tensor]:
+    "Images (N, C, H, W) float in [-1, 1] and labels (N,) from a file written by `save_samples`."
+    with np.load(require_file(path, 'samples file', 'written by marval.evaluate.save_samples', 'samples')) as d:
+        return torch.from_numpy(d['images']).float() / 127.5 - 1, torch.from_numpy(d['labels'])
 
 def flat(prefix: str, d: dict) -> dict:
     "{'a': 1} -> {'<prefix>.a': 1} for metrics.json's flat keys."

@@ -4,7 +4,7 @@ Run on the GPU machine from the repo root (data/mnist.pkl.gz present):
     PYTHONPATH=$PWD python3 tools/gpu/tiny_student.py --out $OUT --train-seconds 360
 Everything goes through the library (marval.distill.distill_size, marval.evaluate); this file only orchestrates.
 Outputs in --out: tiny_student.pt (EMA generator, shipped as data/tiny_student.pt), log.csv, loss.png,
-student_eval.json (curve + final figures + provenance), student_grid.png, stdout.
+student_eval.json (curve + final figures + provenance), student_grid.png, student_samples.npz (the evaluated samples).
 """
 import argparse, json, shutil, sys, time
 from pathlib import Path
@@ -21,6 +21,7 @@ def main():
     ap.add_argument('--num-samples', type=int, default=10000)
     ap.add_argument('--overrides', default='{}', help='JSON DistillConfig overrides')
     ap.add_argument('--gsim', default='{}', help='JSON GSIMConfig overrides')
+    ap.add_argument('--no-timing', action='store_true', help='skip the GPU timings (e.g. when several runs share a GPU)')
     a = ap.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True
@@ -40,10 +41,10 @@ def main():
     import shlex; cmd = 'PYTHONPATH=$PWD python3 tools/gpu/tiny_student.py ' + shlex.join(argv).replace("'$OUT'", '$OUT')
     curve, t0, steps = [], time.time(), 0
 
-    def evaluate(name, n, seed, out_dir):
+    def evaluate(name, n, seed, out_dir, **kw):
         g = load_student(Path(a.work) / STUDENT_EMA, teacher, device=dev)
         return sample_report(teacher, tok, StudentTokenSampler(g, clip=teacher.cfg.clip_denoised), name, out_dir,
-                             num_iter=K, cfg=1.0, num_samples=n, seed=seed, batch_size=1000, command=cmd)
+                             num_iter=K, cfg=1.0, num_samples=n, seed=seed, batch_size=1000, command=cmd, **kw)
 
     while steps < a.max_steps and time.time() - t0 < a.train_seconds:
         steps += a.chunk
@@ -55,10 +56,10 @@ def main():
     train_s = time.time() - t0
     shutil.copy(Path(a.work) / STUDENT_EMA, out / 'tiny_student.pt')
     shutil.copy(Path(a.work) / 'log.csv', out / 'log.csv'); shutil.copy(Path(a.work) / 'loss.png', out / 'loss.png')
-    final = evaluate('student', a.num_samples, 0, out)
+    final = evaluate('student', a.num_samples, 0, out, samples_path=out / 'student_samples.npz')
     print(json.dumps(final, indent=1), flush=True)
     g = load_student(out / 'tiny_student.pt', teacher, device=dev)
-    timing = dict(student=[time_generation(teacher, tok, StudentTokenSampler(g, clip=1.0), batch=b, num_iter=K, cfg=1.0, repeats=5)
+    timing = None if a.no_timing else dict(student=[time_generation(teacher, tok, StudentTokenSampler(g, clip=1.0), batch=b, num_iter=K, cfg=1.0, repeats=5)
                            for b in [1, 64]],
                   teacher=[time_generation(teacher, tok, DiffusionTokenSampler(teacher.diffloss), batch=b, num_iter=K,
                                            cfg=p.sample.cfg, repeats=3) for b in [1, 64]])

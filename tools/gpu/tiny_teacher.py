@@ -5,7 +5,7 @@ Run on the GPU machine from the repo root (data/mnist.pkl.gz present):
     PYTHONPATH=$PWD python tools/gpu/tiny_teacher.py --out $OUT --teacher data/tiny_teacher.pt   # evaluate only
 Everything goes through the library (marval.train.train_teacher, marval.evaluate); this file only orchestrates.
 Outputs in --out: tiny_teacher.pt (EMA weights, shipped as data/tiny_teacher.pt), log.csv, loss.png,
-teacher_eval.json (figures + provenance), teacher_grid.png.
+teacher_eval.json (figures + provenance), teacher_grid.png, teacher_samples.npz (the 10k evaluated samples).
 """
 import argparse, json, shutil, sys, time
 from pathlib import Path
@@ -58,7 +58,8 @@ def main():
                provenance=provenance(), command=cmd)
     res['headline'] = sample_report(m, tok, ts, 'teacher', out, num_iter=p.sample.num_iter, cfg=p.sample.cfg,
                                     cfg_schedule=p.sample.cfg_schedule, temperature=p.sample.temperature,
-                                    num_samples=a.num_samples, seed=0, batch_size=1000, command=cmd)
+                                    num_samples=a.num_samples, seed=0, batch_size=1000, command=cmd,
+                                    samples_path=out / 'teacher_samples.npz')
     print(json.dumps(res['headline'], indent=1), flush=True)
     res['cfg_sweep'] = []
     for cfg in [1.0, 2.0, 3.0, 4.0, 5.0]:
