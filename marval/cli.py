@@ -10,7 +10,7 @@ from typing import Callable
 from .config import PRESETS
 
 # %% auto #0
-__all__ = ['COMMANDS', 'Command', 'add_command', 'json_dict', 'build_parser', 'main']
+__all__ = ['COMMANDS', 'LATER_COMMANDS', 'Command', 'add_command', 'json_dict', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #c005
 @dataclass
@@ -115,6 +115,19 @@ add_command('distill', 'GSIM-distil the teacher of a preset into a one-step stud
             _distill_args, _distill)
 
 # %% ../nbs/09_cli.ipynb #c012
+def _lazy(module: str, attr: str):
+    "A function that imports `marval.<module>` when called and forwards to its `attr`."
+    def f(*a, **k):
+        import importlib
+        return getattr(importlib.import_module(f'marval.{module}'), attr)(*a, **k)
+    return f
+
+LATER_COMMANDS = [('metrics', 'FID / IS / KID / precision-recall of a samples file (MNIST or ImageNet protocol)'),
+                  ('rl', 'MARVAL-RL: refine the distilled student by reward maximisation (resumable; torchrun-ready)'),
+                  ('bench', 'speed benchmarks: sampler latency/throughput, VAE, GSIM step, fast-vs-eager check')]
+for _name, _help in LATER_COMMANDS: add_command(_name, _help, _lazy(_name, 'cli_args'), _lazy(_name, 'cli_run'))
+
+# %% ../nbs/09_cli.ipynb #c015
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='marval', description='MARVAL: MAR teacher, GSIM one-step student, reward RL.')
     sub = ap.add_subparsers(dest='command', metavar='COMMAND', required=True)
@@ -137,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cleanup_distributed()
 
-# %% ../nbs/09_cli.ipynb #c013
+# %% ../nbs/09_cli.ipynb #c016
 #| eval: false
 if __name__ == '__main__':
     sys.exit(main())

@@ -66,7 +66,7 @@ def table1_rows(size: str, ours: dict) -> list[dict]:
     for role, label in [('teacher', 'MAR (teacher)'), ('student', 'MARVAL (student)')]:
         r = ours.get(role, {}); pr = pp[role] or (None, None, None)
         row = {'model': label, 'fid': r.get('fid'), 'is': r.get('is_mean')}
-        for k in tkeys: row[k] = r.get(k)
+        for k in tkeys: row[k] = r.get(k); row[k.replace('s_per_img_', 'speedup_')] = None
         row.update({f'paper {pp["letter"]} fid': pr[0], f'paper {pp["letter"]} is': pr[1], f'paper {pp["letter"]} s_per_img (A100)': pr[2]})
         rows.append(row)
     for k in tkeys:                                     # speed-up teacher / student on each device
@@ -136,7 +136,11 @@ def plot_cfg_ablation(rows: list[dict], path, metric_note: str = 'ours'):
         ax2 = ax.twinx()
         px = [r['w'] for r in rows if r.get(pk) is not None]; py = [r[pk] for r in rows if r.get(pk) is not None]
         ax2.plot(px, py, 's--', color='tab:red', label=f'{name} (paper, MARVAL-B)'); ax2.set_ylabel(f'{name} (paper)', color='tab:red')
-        ax.set_xscale('log'); ax.set_xticks(sorted(set(xs + px))); ax.set_xticklabels([f'{w:g}' for w in sorted(set(xs + px))])
+        ticks, last = [], None
+        for w in sorted(set(xs + px)):                      # label ticks that are at least 15% apart
+            if last is None or w / last >= 1.15: ticks.append(w); last = w
+        ax.set_xscale('log'); ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_xticks(ticks); ax.set_xticklabels([f'{w:g}' for w in ticks])
         ax.set_title(f'{name} against w'); ax.grid(alpha=.3)
     fig.tight_layout(); Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=110); plt.close(fig)
     return Path(path)

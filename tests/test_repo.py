@@ -3,7 +3,8 @@ import json, os, pathlib, subprocess, sys, shutil
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-RUN_NOTEBOOKS = ['04c_train_teacher.ipynb', '04e_sample_teacher.ipynb', '05_distill.ipynb', '10_interactive_sampler.ipynb']   # papermill run notebooks (size parameter)
+RUN_NOTEBOOKS = ['04c_train_teacher.ipynb', '04e_sample_teacher.ipynb', '05_distill.ipynb', '06_rl.ipynb', '07_bench.ipynb',
+                 '08a_paper_tables.ipynb', '10_interactive_sampler.ipynb']   # papermill run notebooks (size parameter)
 
 def test_layout():
     for p in ['nbs', 'marval', 'data', 'results', 'environment.yml', 'settings.ini', 'README.md', 'pyproject.toml',

@@ -1,0 +1,181 @@
+"""GPU job: GSIM distillation under torchrun DDP on 2 GPUs, at MAR-B size (random weights).
+
+    PYTHONPATH=$PWD torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out $OUT
+
+(a) The 2-GPU update equals the 1-GPU update on the same global batch.
+    The trainer (marval.distill.distill) seeds rank r with seed + r and gives each rank its own shard of the data, so a
+    2-GPU run draws other masks and noise than a 1-GPU run and cannot be compared with one as it is. Here the world-1
+    reference runs inside rank 0 (a copy of the initial modules, no DDP) on the whole global batch, and the ranks run
+    the DDP update on their halves of the SAME rows with the SAME noise:
+      - the contexts (Zc, Zu) of `--check-images` images are computed once on rank 0 (teacher_contexts) and broadcast;
+      - the random inputs of the update (z, t, eps of the auxiliary and of the generator step, marval.bench.gsim_draws)
+        come from one seeded CPU generator, identical on every rank;
+      - the rows are split into `world` equal contiguous parts (equal counts: the mean of the per-rank mean losses,
+        which is what DDP's gradient averaging gives, is the global mean loss).
+    fp32 and TF32 off. Compared: the gradients after the all-reduce (first update; relative L2 error), the parameters
+    after `--check-steps` updates (relative to the size of the update), and the parameter replicas across ranks.
+    The update is marval.bench.gsim_update with explicit draws, shown in nbs/07_bench.ipynb to be bit-identical to the
+    trainer's own calls given the same draws.
+(b) Scaling efficiency: the full trainer iteration (marval.bench.gsim_step: latents from cached moments, teacher
+    contexts, auxiliary + generator steps, EMA) at `--batch` images per GPU in bf16, timed first on rank 0 alone (the
+    other ranks wait at a barrier), then on all ranks with DDP. scaling = img/s(world GPUs) / (world x img/s(1 GPU)).
+Outputs on rank 0: ddp_check.json (metrics; fold it into results/bench/metrics.json with
+`marval bench ... --ddp-json` or marval.bench.merge_ddp) and ddp_check.md.
+CPU smoke test (gloo, 2 processes): torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out /tmp/d --smoke
+"""
+import argparse, copy, json, time
+from dataclasses import replace
+from pathlib import Path
+import torch
+import torch.distributed as dist
+
+
+def flat(ps): return torch.cat([p.detach().flatten().float() for p in ps])
+def flat_grad(ps): return torch.cat([p.grad.detach().flatten().float() for p in ps if p.grad is not None])
+
+
+def check_equal(teacher, dev, rank, world, a, preset_size):
+    from marval.bench import gsim_draws, gsim_update, shard_draws, make_optimizers
+    from marval.distill import GSIMDistiller, distill_preset
+    from marval.train import wrap_ddp
+    cfg = replace(distill_preset(preset_size), batch_size=a.check_images, precision='fp32')
+    D = GSIMDistiller(teacher, cfg).to(dev).train()
+    Dd = teacher.cfg.decoder_embed_dim
+    n = torch.zeros(1, dtype=torch.long, device=dev)
+    if rank == 0:
+        g = torch.Generator(device=dev).manual_seed(1)
+        h = teacher.seq_h * teacher.patch_size
+        grids = torch.randn(a.check_images, teacher.vae_embed_dim, h, h, device=dev, generator=g)
+        labels = torch.randint(0, teacher.cfg.class_num, (a.check_images,), device=dev, generator=g)
+        with torch.no_grad(): Zc, Zu, _, _ = D.teacher_contexts(grids, labels)
+        n[0] = Zc.shape[0]
+    dist.broadcast(n, 0)
+    if rank != 0: Zc, Zu = (torch.empty(int(n), Dd, device=dev) for _ in range(2))
+    dist.broadcast(Zc, 0); dist.broadcast(Zu, 0)
+    N = int(n) // world * world
+    Zc, Zu = Zc[:N].contiguous(), Zu[:N].contiguous()
+    ref = copy.deepcopy(D) if rank == 0 else None                       # the world-1 reference (same initial weights)
+    gen_m, aux_m = wrap_ddp(D.gen, dev, world), wrap_ddp(D.aux, dev, world)
+    opt_gen, opt_aux = make_optimizers(D)
+    ropts = make_optimizers(ref) if ref is not None else None
+    theta0 = {k: flat(getattr(D, k).parameters()).clone() for k in ('gen', 'aux')}
+    cpu_g = torch.Generator().manual_seed(2)
+    lo, hi = rank * N // world, (rank + 1) * N // world
+    out = dict(check_images=a.check_images, check_rows=N, check_steps=a.check_steps)
+    for s in range(a.check_steps):
+        draws = gsim_draws(N, D.C, cfg, dev, cpu_g)                     # identical on every rank
+        gsim_update(D, opt_gen, opt_aux, Zc[lo:hi], Zu[lo:hi], None, gen_m, aux_m, shard_draws(draws, lo, hi))
+        if ref is not None:
+            gsim_update(ref, *ropts, Zc, Zu, None, None, None, draws)
+            if s == 0:
+                for k in ('gen', 'aux'):
+                    ga, gb = flat_grad(getattr(D, k).parameters()), flat_grad(getattr(ref, k).parameters())
+                    out[f'{k}_grad_rel_err'] = ((ga - gb).norm() / gb.norm()).item()
+    sums = torch.stack([flat(D.gen.parameters()).double().sum(), flat(D.aux.parameters()).double().sum()])
+    all_sums = [torch.zeros_like(sums) for _ in range(world)]
+    dist.all_gather(all_sums, sums)
+    if rank == 0:
+        out['ranks_identical'] = all(torch.equal(x, all_sums[0]) for x in all_sums)
+        for k in ('gen', 'aux'):
+            pa, pb = flat(getattr(D, k).parameters()), flat(getattr(ref, k).parameters())
+            out[f'{k}_param_max_abs_diff'] = (pa - pb).abs().max().item()
+            out[f'{k}_param_diff_rel_to_update'] = ((pa - pb).norm() / (pb - theta0[k]).norm()).item()
+        out['update_equal'] = bool(out['ranks_identical'] and all(out[f'{k}_grad_rel_err'] < 1e-4 for k in ('gen', 'aux'))
+                                   and all(out[f'{k}_param_diff_rel_to_update'] < 1e-2 for k in ('gen', 'aux')))
+    del D, ref
+    return out
+
+
+def scaling(teacher, dev, rank, world, a, preset_size):
+    from marval.bench import gsim_step, make_optimizers, sync
+    from marval.distill import GSIMDistiller, distill_preset
+    from marval.train import wrap_ddp, EMA, MomentSampler, autocast_for
+    cfg = replace(distill_preset(preset_size), batch_size=a.batch, precision=a.precision)
+    E, h = teacher.vae_embed_dim, teacher.seq_h * teacher.patch_size
+    g = torch.Generator(device=dev).manual_seed(100 + rank)            # per-rank data, as the trainer shards it
+    moments = torch.cat([torch.randn(a.batch, E, h, h, device=dev, generator=g), torch.full((a.batch, E, h, h), -6.0, device=dev)], 1)
+    labels = torch.randint(0, teacher.cfg.class_num, (a.batch,), device=dev, generator=g)
+    tok, amp = MomentSampler(), autocast_for(dev, a.precision)
+
+    def run(ddp: bool):
+        torch.manual_seed(10 + rank)
+        D = GSIMDistiller(teacher, cfg).to(dev).train()
+        gen_m, aux_m = (wrap_ddp(D.gen, dev, world), wrap_ddp(D.aux, dev, world)) if ddp else (None, None)
+        opt_gen, opt_aux = make_optimizers(D)
+        ema = EMA(D.gen, cfg.ema_rate)
+        step = lambda: gsim_step(D, opt_gen, opt_aux, ema, moments, labels, tok, amp, gen_m, aux_m)
+        for _ in range(a.warmup): step()
+        sync(dev)
+        if ddp: dist.barrier()
+        t0 = time.perf_counter()
+        for _ in range(a.steps): step()
+        sync(dev)
+        if ddp: dist.barrier()
+        return time.perf_counter() - t0
+
+    t1 = run(False) if rank == 0 else None                              # one GPU; the other ranks wait
+    dist.barrier()
+    if dev.type == 'cuda': torch.cuda.empty_cache()
+    tw = run(True)
+    if rank != 0: return {}
+    one, many = a.batch * a.steps / t1, world * a.batch * a.steps / tw
+    return dict(batch_per_gpu=a.batch, steps=a.steps, warmup=a.warmup, precision=a.precision if dev.type == 'cuda' else 'fp32', img_per_s_1gpu=one,
+                img_per_s_2gpu=many if world == 2 else None, img_per_s_world=many, scaling_2gpu=many / (world * one) if world == 2 else None,
+                scaling_world=many / (world * one), s_per_step_1gpu=t1 / a.steps, s_per_step_world=tw / a.steps)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--size', default='base')
+    ap.add_argument('--batch', type=int, default=64, help='images per GPU per step (scaling run)')
+    ap.add_argument('--steps', type=int, default=20)
+    ap.add_argument('--warmup', type=int, default=5)
+    ap.add_argument('--precision', default='bf16')
+    ap.add_argument('--check-images', type=int, default=8, help='global batch of the equality check')
+    ap.add_argument('--check-steps', type=int, default=3)
+    ap.add_argument('--device', default=None)
+    ap.add_argument('--model-overrides', default=None, help='JSON MARConfig overrides')
+    ap.add_argument('--smoke', action='store_true', help='tiny random model on the CPU (gloo)')
+    a = ap.parse_args()
+    if a.smoke:
+        a.size, a.batch, a.steps, a.warmup, a.check_images, a.check_steps, a.device = 'tiny', 4, 2, 1, 4, 2, 'cpu'
+        a.model_overrides = json.dumps({'encoder_depth': 1, 'decoder_depth': 1, 'diffloss_d': 1})
+    from marval.train import init_distributed, cleanup_distributed
+    from marval.bench import random_mar, device_name
+    from marval.core import provenance, write_json, atomic_write_text
+    rank, world, dev = init_distributed(a.device)
+    if world < 2: raise SystemExit('run under torchrun with --nproc_per_node 2 (or more)')
+    torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False
+    ov = json.loads(a.model_overrides) if a.model_overrides else {}
+    teacher = random_mar(a.size, dev, seed=0, **ov)
+    for p in teacher.parameters(): dist.broadcast(p.data, 0)            # the same frozen teacher on every rank
+    preset_size = a.size if a.size in ('tiny', 'base', 'large', 'huge') else 'base'
+    t0 = time.time()
+    res = dict(provenance(), world_size=world, size=a.size, model_overrides=ov, device=device_name(dev))
+    res.update(check_equal(teacher, dev, rank, world, a, preset_size))
+    res.update(scaling(teacher, dev, rank, world, a, preset_size))
+    res['seconds'] = time.time() - t0
+    res['device'] = device_name(dev)
+    if rank == 0:
+        out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+        write_json(res, out / 'ddp_check.json')
+        md = [f"# DDP check: {world} x {res['device']}, torch {res['torch']}, {res['date']}", '',
+              f"MAR-{a.size} (random weights{', overrides ' + json.dumps(ov) if ov else ''}), GSIM distillation.", '',
+              f"## (a) {world}-GPU update vs 1-GPU update, same global batch ({res['check_images']} images, "
+              f"{res['check_rows']} token rows, fp32, {res['check_steps']} updates)", '',
+              '| module | grad rel. error (1st update) | param max abs diff | param diff / update size |', '|---|---|---|---|']
+        md += [f"| {k} | {res[f'{k}_grad_rel_err']:.2e} | {res[f'{k}_param_max_abs_diff']:.2e} | "
+               f"{res[f'{k}_param_diff_rel_to_update']:.2e} |" for k in ('gen', 'aux')]
+        md += ['', f"replicas identical across ranks: {res['ranks_identical']}; **update_equal: {res['update_equal']}**", '',
+               f"## (b) scaling, {a.batch} images per GPU, {a.precision}, {a.steps} timed steps after {a.warmup}", '',
+               f"1 GPU: {res['img_per_s_1gpu']:.1f} img/s; {world} GPUs: {res['img_per_s_world']:.1f} img/s; "
+               f"**scaling efficiency {res['scaling_world']:.3f}** ({res['scaling_world'] * world:.2f}x on {world} GPUs)", '',
+               f"command: `torchrun --standalone --nproc_per_node {world} tools/gpu/ddp_check.py --out $OUT`"]
+        atomic_write_text('\n'.join(md) + '\n', out / 'ddp_check.md')
+        print('\n'.join(md), flush=True)
+    cleanup_distributed()
+
+
+if __name__ == '__main__':
+    main()
