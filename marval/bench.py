@@ -14,17 +14,16 @@ from .core import provenance, repo_root, results_dir, write_json, update_json, g
 from .mar import MAR
 from .sampling import sample_tokens, DiffusionTokenSampler, check_num_iter
 from .fast_sampling import FastSampler, graph_check, graphs_supported
-from .distill import GSIMDistiller, OneStepGenerator, StudentTokenSampler, distill_preset, _clip, _frozen_call
-from .gsim import aux_dsm_loss, gsim_generator_loss
+from .distill import GSIMDistiller, OneStepGenerator, StudentTokenSampler, distill_preset, gsim_update, make_optimizers
 from .train import EMA, MomentSampler, autocast_for
 
 # %% auto #0
 __all__ = ['OFFICIAL_TIMING', 'PEAK_BF16_DENSE', 'CHECK_LIMITS', 'WHATS', 'MD_COLUMNS', 'TARGETS', 'device_name', 'peak_bf16',
            'official_timings', 'official_for', 'sync', 'summarize', 'time_fn', 'randomize_zero_init', 'random_mar',
            'random_student', 'random_vae_tokenizer', 'default_repeats', 'sampler_job', 'vae_job', 'check_job',
-           'gsim_draws', 'to_dev', 'shard_draws', 'gsim_update', 'make_optimizers', 'gsim_step', 'condition_flops',
-           'head_flops', 'gsim_step_flops', 'distill_job', 'default_plan', 'attach_official', 'headline',
-           'targets_table', 'write_report', 'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
+           'gsim_draws', 'to_dev', 'shard_draws', 'gsim_step', 'condition_flops', 'head_flops', 'gsim_step_flops',
+           'distill_job', 'default_plan', 'attach_official', 'headline', 'targets_table', 'write_report', 'merge_ddp',
+           'run_plan', 'cli_args', 'cli_run']
 
 # %% ../nbs/07_bench.ipynb #c005
 OFFICIAL_TIMING = 'data/official_mar_timing_h200.json'
@@ -209,41 +208,6 @@ def shard_draws(d, lo: int, hi: int):
     if isinstance(d, torch.Tensor): return d[lo:hi]
     if isinstance(d, list): return [shard_draws(x, lo, hi) for x in d]
     return {k: shard_draws(v, lo, hi) for k, v in d.items()}
-
-def gsim_update(D: GSIMDistiller, opt_gen, opt_aux, Zc, Zu, amp=None, gen_m=None, aux_m=None, draws: dict | None = None) -> dict:
-    "Auxiliary step(s) then generator step of one GSIM iteration (= the trainer's loop body); returns the losses."
-    cfg, C = D.cfg, D.C
-    amp = amp or contextlib.nullcontext()
-    gen, aux = gen_m or D.gen, aux_m or D.aux
-    gen_params = list(D.gen.parameters()) + (list(D.student_mar.parameters()) if D.student_mar is not None else [])
-    for i in range(cfg.aux_steps):
-        with amp:
-            if draws is None: la = D.aux_loss(Zc, aux)
-            else:
-                d = draws['aux'][i]
-                with torch.no_grad(): x0 = D.gen(d['z'], Zc)                       # = D.sample_x0(Zc) with given z
-                la = aux_dsm_loss(lambda x_t, t, c: aux(x_t, t, c)[:, :C].float(), x0, Zc, D.a, D.s, cfg.gsim,
-                                  t=d['t'], noise=d['noise'])
-        opt_aux.zero_grad(set_to_none=True); la.backward()
-        _clip(D.aux.parameters(), cfg.grad_clip_aux); opt_aux.step()
-    with amp:
-        if draws is None: lg, parts = D.gen_loss(Zc, Zu, gen)
-        else:
-            d = draws['gen']
-            x0 = gen(d['z'], Zc)
-            eps_aux = lambda x_t, t: _frozen_call(D.aux, x_t, t, Zc)[:, :C].float()
-            lg, parts = gsim_generator_loss(x0, D.eps_teacher(Zc, Zu), eps_aux, D.a, D.s, cfg.gsim, t=d['t'],
-                                            noise=d['noise'], return_parts=True)
-    opt_gen.zero_grad(set_to_none=True); lg.backward()
-    _clip(gen_params, cfg.grad_clip_gen); opt_gen.step()
-    return dict(loss_gen=lg.detach(), loss_aux=la.detach())
-
-def make_optimizers(D: GSIMDistiller):
-    "The trainer's Adam optimizers (generator, auxiliary)."
-    cfg = D.cfg
-    gen_params = list(D.gen.parameters()) + (list(D.student_mar.parameters()) if D.student_mar is not None else [])
-    return (torch.optim.Adam(gen_params, lr=cfg.lr_gen, betas=cfg.betas, weight_decay=cfg.weight_decay),
-            torch.optim.Adam(D.aux.parameters(), lr=cfg.lr_aux, betas=cfg.betas, weight_decay=cfg.weight_decay))
 
 def gsim_step(D: GSIMDistiller, opt_gen, opt_aux, ema: EMA, moments, labels, tokenizer, amp=None, gen_m=None, aux_m=None) -> int:
     "One full trainer iteration on cached VAE moments; returns the number of masked tokens per image."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05c_distill.ipynb #c002
 from __future__ import annotations
-import copy, dataclasses, json, math, os, time, warnings
+import contextlib, copy, dataclasses, json, math, os, time, warnings
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -23,8 +23,8 @@ from .train import (EMA, ShardedBatches, make_loader, to_device, save_checkpoint
 
 # %% auto #0
 __all__ = ['STUDENT_EMA', 'DISTILL_LOG', 'OneStepGenerator', 'StudentTokenSampler', 'DistillConfig', 'distill_preset',
-           'config_to_dict', 'config_from_dict_distill', 'GSIMDistiller', 'save_student', 'load_student', 'distill',
-           'plot_distill_log', 'distill_size']
+           'config_to_dict', 'config_from_dict_distill', 'GSIMDistiller', 'make_optimizers', 'gsim_update',
+           'save_student', 'load_student', 'distill', 'plot_distill_log', 'distill_size']
 
 # %% ../nbs/05c_distill.ipynb #c004
 class OneStepGenerator(nn.Module):
@@ -169,6 +169,43 @@ def _clip(params, max_norm):
     if not params: return torch.tensor(0.)
     return torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm else float('inf'))
 
+def make_optimizers(D: GSIMDistiller):
+    "The trainer's Adam optimizers: (generator [+ student transformer], auxiliary head)."
+    cfg = D.cfg
+    gen_params = list(D.gen.parameters()) + (list(D.student_mar.parameters()) if D.student_mar is not None else [])
+    return (torch.optim.Adam(gen_params, lr=cfg.lr_gen, betas=cfg.betas, weight_decay=cfg.weight_decay),
+            torch.optim.Adam(D.aux.parameters(), lr=cfg.lr_aux, betas=cfg.betas, weight_decay=cfg.weight_decay))
+
+def gsim_update(D: GSIMDistiller, opt_gen, opt_aux, Zc, Zu, amp=None, gen_m=None, aux_m=None, draws: dict | None = None) -> dict:
+    """One GSIM iteration given the contexts: `aux_steps` auxiliary updates, then one generator update (the trainer's
+    loop body). `gen_m`/`aux_m` are the (DDP-wrapped) modules to call. With `draws` (dict: 'aux' list of {z, t, noise},
+    'gen' {z, t, noise}) the random inputs are given instead of drawn — for equality checks across world sizes.
+    Returns the detached losses, the loss parts and the gradient norms (of the last auxiliary step)."""
+    cfg, C = D.cfg, D.C
+    amp = amp or contextlib.nullcontext()
+    gen, aux = gen_m or D.gen, aux_m or D.aux
+    gen_params = [p for g in opt_gen.param_groups for p in g['params']]
+    for i in range(cfg.aux_steps):                                             # auxiliary step(s)
+        with amp:
+            if draws is None: la = D.aux_loss(Zc, aux)
+            else:
+                d = draws['aux'][i]
+                with torch.no_grad(): x0 = D.gen(d['z'], Zc)                   # = D.sample_x0(Zc) with the given z
+                la = aux_dsm_loss(lambda x_t, t, c: aux(x_t, t, c)[:, :C].float(), x0, Zc, D.a, D.s, cfg.gsim,
+                                  t=d['t'], noise=d['noise'])
+        opt_aux.zero_grad(set_to_none=True); la.backward()
+        gn_aux = _clip(D.aux.parameters(), cfg.grad_clip_aux); opt_aux.step()
+    with amp:                                                                  # generator step
+        if draws is None: lg, parts = D.gen_loss(Zc, Zu, gen)
+        else:
+            d = draws['gen']
+            eps_aux = lambda x_t, t: _frozen_call(D.aux, x_t, t, Zc)[:, :C].float()
+            lg, parts = gsim_generator_loss(gen(d['z'], Zc), D.eps_teacher(Zc, Zu), eps_aux, D.a, D.s, cfg.gsim,
+                                            t=d['t'], noise=d['noise'], return_parts=True)
+    opt_gen.zero_grad(set_to_none=True); lg.backward()
+    gn_gen = _clip(gen_params, cfg.grad_clip_gen); opt_gen.step()
+    return dict(loss_gen=lg.detach(), loss_aux=la.detach(), l1=parts['l1'], l2=parts['l2'], gnorm_gen=gn_gen, gnorm_aux=gn_aux)
+
 def save_student(gen: OneStepGenerator, teacher: MAR, path, cfg: DistillConfig, **info):
     "Save the generator head (+ the teacher config it belongs to) as a small file."
     sd = {k: v.detach().cpu().clone() for k, v in gen.state_dict().items()}
@@ -196,9 +233,7 @@ def distill(teacher: MAR, tokenizer, dataset, cfg: DistillConfig, out_dir, steps
     teacher = teacher.to(dev)
     tokenizer = tokenizer.to(dev) if isinstance(tokenizer, nn.Module) else tokenizer
     D = GSIMDistiller(teacher, cfg).to(dev).train()
-    gen_params = list(D.gen.parameters()) + (list(D.student_mar.parameters()) if D.student_mar is not None else [])
-    opt_gen = torch.optim.Adam(gen_params, lr=cfg.lr_gen, betas=cfg.betas, weight_decay=cfg.weight_decay)
-    opt_aux = torch.optim.Adam(D.aux.parameters(), lr=cfg.lr_aux, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    opt_gen, opt_aux = make_optimizers(D)
     ema = EMA(D.gen, cfg.ema_rate)
     sampler = ShardedBatches(len(dataset), cfg.batch_size, rank, world, cfg.seed)
     ckpt_path = out_dir / CKPT_LAST
@@ -253,17 +288,10 @@ def distill(teacher: MAR, tokenizer, dataset, cfg: DistillConfig, out_dir, steps
                 grids = tokenizer.latents_from_moments(imgs) if from_moments else tokenizer.encode(imgs)  # (B, C, h, w)
             with amp:
                 Zc, Zu, _, _ = D.teacher_contexts(grids.float(), labels)
-            for _ in range(cfg.aux_steps):                                     # auxiliary step(s)
-                with amp: la = D.aux_loss(Zc, aux_m)
-                opt_aux.zero_grad(set_to_none=True); la.backward()
-                gn_aux = _clip(D.aux.parameters(), cfg.grad_clip_aux); opt_aux.step()
-            with amp: lg, parts = D.gen_loss(Zc, Zu, gen_m)                    # generator step
-            opt_gen.zero_grad(set_to_none=True); lg.backward()
-            gn_gen = _clip(gen_params, cfg.grad_clip_gen); opt_gen.step()
+            u = gsim_update(D, opt_gen, opt_aux, Zc, Zu, amp, gen_m, aux_m)     # aux step(s), then generator step
             ema.update(D.gen)
             step += 1; batch_in_epoch += 1
-            acc.append(torch.stack([lg.detach().float(), la.detach().float(), parts['l1'].float(), parts['l2'].float(),
-                                    gn_gen.float(), gn_aux.float()]))
+            acc.append(torch.stack([u[k].float() for k in DISTILL_LOG[1:-1]]))
             if step % cfg.log_every == 0 or step == cfg.steps:
                 vals = torch.stack(acc).mean(0).tolist(); acc = []
                 if not all(math.isfinite(v) for v in vals):

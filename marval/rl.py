@@ -130,7 +130,7 @@ class RLConfig:
     seed: int = 1
 
 def check_rl_config(cfg: RLConfig) -> RLConfig:
-    "Validate the choices (clear messages for CLI / papermill typos)."
+    "Validate the choices (clear messages for typos in command-line flags or run-notebook parameters)."
     graph_steps(cfg.grad_path, max(1, cfg.num_iter), cfg.truncate_steps)
     if cfg.trainable not in TRAINABLE: raise ValueError(f'unknown trainable {cfg.trainable!r}: choose one of {", ".join(TRAINABLE)}')
     for f in ('batch_size', 'num_iter', 'log_every'):
@@ -424,17 +424,10 @@ def rl_size(size: str = 'tiny', student_ckpt=None, teacher_ckpt=None, vae_ckpt=N
                     progress=progress, extra=extra, max_seconds=max_seconds)
 
 # %% ../nbs/06b_rl.ipynb #c044
-def _json_dict(flag: str):
-    def parse(s: str) -> dict:
-        try: d = json.loads(s)
-        except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f'{flag} must be a JSON object: {e}')
-        if not isinstance(d, dict): raise argparse.ArgumentTypeError(f'{flag} must be a JSON object, got {s!r}')
-        return d
-    return parse
-
 def cli_args(p: argparse.ArgumentParser):
     "Arguments of `marval rl`."
     from marval.config import PRESETS
+    from marval.cli import json_dict
     from marval.rewards import REWARDS
     p.add_argument('--size', default='tiny', choices=list(PRESETS), help='preset (default: tiny)')
     p.add_argument('--student', default=None, help='distilled student (default tiny: data/tiny_student.pt)')
@@ -455,7 +448,7 @@ def cli_args(p: argparse.ArgumentParser):
     p.add_argument('--resume', nargs='?', const=True, default=False, metavar='CKPT')
     p.add_argument('--device', default=None)
     p.add_argument('--max-seconds', type=float, default=None, help='stop (after a checkpoint) when this budget is spent')
-    p.add_argument('--overrides', type=_json_dict('--overrides'), default=None, metavar='JSON', help='RLConfig fields')
+    p.add_argument('--overrides', type=json_dict('--overrides'), default=None, metavar='JSON', help='RLConfig fields')
     p.add_argument('--no-progress', action='store_true')
 
 def cli_run(a: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@
         which is what DDP's gradient averaging gives, is the global mean loss).
     fp32 and TF32 off. Compared: the gradients after the all-reduce (first update; relative L2 error), the parameters
     after `--check-steps` updates (relative to the size of the update), and the parameter replicas across ranks.
-    The update is marval.bench.gsim_update with explicit draws, shown in nbs/07_bench.ipynb to be bit-identical to the
+    The update is marval.distill.gsim_update with explicit draws, shown in nbs/07_bench.ipynb to be bit-identical to the
     trainer's own calls given the same draws.
 (b) Scaling efficiency: the full trainer iteration (marval.bench.gsim_step: latents from cached moments, teacher
     contexts, auxiliary + generator steps, EMA) at `--batch` images per GPU in bf16, timed first on rank 0 alone (the
@@ -35,7 +35,8 @@ def flat_grad(ps): return torch.cat([p.grad.detach().flatten().float() for p in 
 
 
 def check_equal(teacher, dev, rank, world, a, preset_size):
-    from marval.bench import gsim_draws, gsim_update, shard_draws, make_optimizers
+    from marval.bench import gsim_draws, shard_draws
+    from marval.distill import gsim_update, make_optimizers
     from marval.distill import GSIMDistiller, distill_preset
     from marval.train import wrap_ddp
     cfg = replace(distill_preset(preset_size), batch_size=a.check_images, precision='fp32')
@@ -87,7 +88,8 @@ def check_equal(teacher, dev, rank, world, a, preset_size):
 
 
 def scaling(teacher, dev, rank, world, a, preset_size):
-    from marval.bench import gsim_step, make_optimizers, sync
+    from marval.bench import gsim_step, sync
+    from marval.distill import make_optimizers
     from marval.distill import GSIMDistiller, distill_preset
     from marval.train import wrap_ddp, EMA, MomentSampler, autocast_for
     cfg = replace(distill_preset(preset_size), batch_size=a.batch, precision=a.precision)
