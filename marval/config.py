@@ -96,7 +96,7 @@ def _tiny():
     m = MARConfig(img_size=28, vae_stride=4, patch_size=1, vae_embed_dim=16,
                   encoder_embed_dim=192, encoder_depth=3, encoder_num_heads=6,
                   decoder_embed_dim=192, decoder_depth=3, decoder_num_heads=6,
-                  buffer_size=16, class_num=10, diffloss_d=3, diffloss_w=256,
+                  buffer_size=4, class_num=10, diffloss_d=12, diffloss_w=256,
                   clip_denoised=1.0)   # pixel tokens live in [-1, 1]
     t = TrainConfig(batch_size=256, blr=1e-4, lr=6e-4, warmup_steps=500, steps=20000, ema_rate=0.999,
                     ckpt_every=1000, log_every=100)

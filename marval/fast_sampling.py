@@ -14,8 +14,8 @@ from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
 
 # %% auto #0
-__all__ = ['step_plan', 'chain_coefficients', 'HeadRunner', 'condition_static', 'low_precision_copy', 'graphs_supported',
-           'FastSampler', 'graph_check']
+__all__ = ['step_plan', 'chain_coefficients', 'HeadRunner', 'block_at_rows', 'condition_static', 'low_precision_copy',
+           'graphs_supported', 'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -72,26 +72,44 @@ class HeadRunner:
         return fl.linear(modulate(fl.norm_final(h), shift, scale))              # (N, 2C)
 
 # %% ../nbs/02c_fast_sampling.ipynb #c010
+def block_at_rows(blk, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    "`blk(x)` (a pre-LN `Block`, eval mode) at the rows `rows` (B, m) of x (B, N, D) only -> (B, m, D)."
+    B, N, D = x.shape
+    H = blk.attn.num_heads
+    W, b = blk.attn.qkv.weight, blk.attn.qkv.bias
+    h = blk.norm1(x)                                                            # (B, N, D)
+    take = lambda t: t.gather(1, rows[..., None].expand(-1, -1, D))            # (B, m, D)
+    q = F.linear(take(h), W[:D], b[:D]).reshape(B, -1, H, D // H).transpose(1, 2)               # (B, H, m, hd)
+    k, v = F.linear(h, W[D:], b[D:]).reshape(B, N, 2, H, D // H).permute(2, 0, 3, 1, 4)         # 2 × (B, H, N, hd)
+    a = F.scaled_dot_product_attention(q, k, v)                                 # (B, H, m, hd)
+    y = take(x) + blk.attn.proj(a.transpose(1, 2).reshape(B, -1, D))           # (B, m, D)
+    return y + blk.mlp(blk.norm2(y))
+
 def condition_static(mar: MAR, tok_known: torch.Tensor, known: torch.Tensor, pred: torch.Tensor,
-                     class_embedding: torch.Tensor) -> torch.Tensor:
+                     class_embedding: torch.Tensor, prune_last: bool = True) -> torch.Tensor:
     """Head conditions z (B, m, D) at positions `pred` (B, m) given the known tokens `tok_known` (B, n, C) at
-    positions `known` (B, n), both ascending, and class vectors (B, De); = `mar.condition(...)[rows of pred]`."""
+    positions `known` (B, n), both ascending, and class vectors (B, De); = `mar.condition(...)[rows of pred]`.
+    `prune_last` evaluates the decoder's last block at the `pred` rows only (`block_at_rows`)."""
     B, n = known.shape
     Bf, L = mar.buffer_size, mar.seq_len
     buf = torch.arange(Bf, device=known.device).expand(B, Bf)                   # (B, Bf)
     idx = torch.cat([buf, known + Bf], dim=1)                                   # (B, Bf+n) rows kept by the encoder
-    xk = mar.z_proj(tok_known)                                                  # (B, n, De)
+    xk = mar.z_proj(tok_known.to(mar.z_proj.weight.dtype))                      # (B, n, De)
     x = torch.cat([class_embedding[:, None].expand(-1, Bf, -1), xk.to(class_embedding.dtype)], dim=1)   # (B, Bf+n, De)
-    x = mar.z_proj_ln(x + mar.encoder_pos_embed_learned[0][idx])               # LN after the pos add
+    x = mar.z_proj_ln(x + mar.encoder_pos_embed_learned[0][idx].to(x.dtype))   # LN after the pos add
     for blk in mar.encoder_blocks: x = blk(x)
     x = mar.decoder_embed(mar.encoder_norm(x))                                  # (B, Bf+n, Dd)
     D = x.shape[-1]
     pad = mar.mask_token.to(x.dtype).expand(B, Bf + L, D).contiguous()         # (B, Bf+L, Dd)
     pad = pad.scatter(1, idx[..., None].expand(-1, -1, D), x)                 # known rows + buffer
-    h = pad + mar.decoder_pos_embed_learned
-    for blk in mar.decoder_blocks: h = blk(h)
-    h = mar.decoder_norm(h.gather(1, (pred + Bf)[..., None].expand(-1, -1, D)))  # (B, m, Dd), LN is per row
-    return h + mar.diffusion_pos_embed_learned[0][pred]                        # (B, m, Dd)
+    h = pad + mar.decoder_pos_embed_learned.to(pad.dtype)                       # (B, Bf+L, Dd)
+    rows = pred + Bf                                                            # (B, m) decoder rows to predict
+    blocks = list(mar.decoder_blocks)
+    for blk in (blocks[:-1] if prune_last else blocks): h = blk(h)
+    if prune_last: h = block_at_rows(blocks[-1], h, rows)                       # (B, m, Dd)
+    else: h = h.gather(1, rows[..., None].expand(-1, -1, D))                   # (B, m, Dd)
+    h = mar.decoder_norm(h)                                                     # LN is per row
+    return h + mar.diffusion_pos_embed_learned[0][pred].to(h.dtype)            # (B, m, Dd)
 
 # %% ../nbs/02c_fast_sampling.ipynb #c013
 _DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16,
@@ -102,10 +120,12 @@ def _dtype(d) -> torch.dtype:
     if isinstance(d, str) and d in _DTYPES: return _DTYPES[d]
     raise ValueError(f"unknown dtype {d!r}: use 'fp32', 'bf16' or 'fp16'")
 
-def low_precision_copy(module: nn.Module, dtype: torch.dtype, skip: nn.Module | None = None) -> nn.Module:
-    "A copy of `module` (eval mode) whose `nn.Linear` weights and biases are stored in `dtype`; `skip` is not copied (None)."
+def low_precision_copy(module: nn.Module, dtype: torch.dtype, skip: nn.Module | None = None, full: bool = False) -> nn.Module:
+    """A copy of `module` (eval mode) whose `nn.Linear` weights and biases are stored in `dtype` (`full`: every
+    floating-point parameter and buffer, LayerNorms and embeddings too); `skip` is not copied (None)."""
     memo = {id(skip): None} if skip is not None else {}
     out = copy.deepcopy(module, memo).eval().requires_grad_(False)
+    if full: return out.to(dtype)
     for mod in out.modules():
         if isinstance(mod, nn.Linear): mod.to(dtype)
     return out
@@ -124,7 +144,8 @@ class FastSampler:
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
-                 fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2):
+                 fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
+                 full_low_precision: bool | None = None, compile: bool = False):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -137,6 +158,11 @@ class FastSampler:
         self.diffusion = diffusion or (model.diffloss.gen_diffusion if num_sampling_steps is None
                                        else GaussianDiffusion(str(num_sampling_steps)))
         self.dtype, self.fuse_adaln, self.time_table, self.warmup = _dtype(dtype), fuse_adaln, time_table, int(warmup)
+        if full_low_precision is None: full_low_precision = self.dtype == torch.bfloat16
+        if prune_last is None: prune_last = self.dtype != torch.float32        # fp32 stays the bit-exact reference
+        if full_low_precision and self.dtype != torch.bfloat16:
+            raise ValueError('full_low_precision needs dtype bf16 (an fp16 residual stream can overflow)')
+        self.full_low_precision, self.prune_last, self.compile = bool(full_low_precision), bool(prune_last), bool(compile)
         self.device = model.fake_latent.device
         if cuda_graphs is None: cuda_graphs = graphs_supported(self.device)
         if cuda_graphs and not graphs_supported(self.device):
@@ -164,8 +190,13 @@ class FastSampler:
         "Re-read the weights (after they changed); drops captured graphs."
         net = self.model.diffloss.net if self.kind == 'teacher' else self.student.net
         low = self.dtype != torch.float32
-        self.mar = low_precision_copy(self.model, self.dtype, skip=self.model.diffloss) if low else self.model
+        self.mar = (low_precision_copy(self.model, self.dtype, skip=self.model.diffloss, full=self.full_low_precision)
+                    if low else self.model)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
+        self._condition, self._head_call = condition_static, self.head.__call__
+        if self.compile:                                   # one compilation for all AR steps (dynamic shapes)
+            self._condition = torch.compile(condition_static, dynamic=True)
+            self._head_call = torch.compile(self.head.__call__, dynamic=True)
         if self.kind == 'teacher':
             self.coef = chain_coefficients(self.diffusion, self.device)
             self.t_steps = self.coef['t']                                                        # (T,) original t
@@ -179,8 +210,9 @@ class FastSampler:
                                    for _, _, s in self.plan]).float().to(self.device)            # (K,) float32
         self.states, self.pool = {}, None
 
-    def _amp(self):
-        if self.dtype == torch.float32: return contextlib.nullcontext()
+    def _amp(self, piece: str = 'token'):
+        "Autocast for a piece ('cond' or 'token'); none in fp32, none for the transformer when it is fully low precision."
+        if self.dtype == torch.float32 or (piece == 'cond' and self.full_low_precision): return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype, cache_enabled=False)
 
     # -- token samplers on static buffers -------------------------------------------------------------------------
@@ -215,7 +247,7 @@ class FastSampler:
         x = noise[0]                                                            # (N, C)
         for j, i in enumerate(range(self.T - 1, -1, -1)):
             y = self._t_emb(i, c_emb.shape[0]) + c_emb                          # (N or 2N, W)
-            out = self.head(torch.cat([x, x]) if self.use_cfg else x, y).float()
+            out = self._head_call(torch.cat([x, x]) if self.use_cfg else x, y).float()
             if self.use_cfg:                                                    # guided_output: ε guided, v conditional
                 o_c, o_u = out.chunk(2)
                 out = torch.cat([cfg_eps(o_c[:, :C], o_u[:, :C], scale), o_c[:, C:]], dim=1)
@@ -227,7 +259,7 @@ class FastSampler:
         x = self.s_star * (noise[0] * self.temperature)                         # x_{t*} = σ_{t*}·z
         c_emb = self.head.cond(z.reshape(-1, z.shape[-1]))                      # (N, W)
         y = self._t_emb(0, c_emb.shape[0]) + c_emb
-        eps = self.head(x, y)[:, :self.C].float()
+        eps = self._head_call(x, y)[:, :self.C].float()
         x0 = (x - self.s_star * eps) / self.a_star
         return x0.clamp(-self.clip, self.clip) if self.clip is not None else x0
 
@@ -243,7 +275,8 @@ class FastSampler:
             tok, known2, pred2 = torch.cat([tok, tok]), torch.cat([known, known]), torch.cat([pred, pred])
         else:
             known2, pred2 = known, pred
-        z = condition_static(self.mar, tok, known2, pred2, st.cls)              # (B2, m, D)
+        cls = st.cls.to(self.mar.z_proj.weight.dtype) if self.full_low_precision else st.cls
+        z = self._condition(self.mar, tok, known2, pred2, cls, self.prune_last)  # (B2, m, D)
         st.z[m].copy_(z); st.pred[m].copy_(pred); st.scale.copy_(self.scales[k])
 
     def _token_piece(self, st: _State, m: int, draw: bool = True):
@@ -291,7 +324,7 @@ class FastSampler:
         return g
 
     def _run(self, fn, *args):
-        with torch.no_grad(), self._amp(): fn(*args)
+        with torch.no_grad(), self._amp('cond' if fn == self._cond_piece else 'token'): fn(*args)
 
     def _capture(self, st: _State):
         state = self.generator.get_state()

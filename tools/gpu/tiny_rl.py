@@ -73,10 +73,10 @@ def main():
         curve = [dict(step=0, **{k: before_curve[k] for k in keys})]
         t_run, done = time.time(), 0
         while done < steps:
-            done = min(steps, done + a.chunk)
             left = None if a.max_seconds is None else a.max_seconds - (time.time() - t_run)
-            if left is not None and left <= 0: break
-            r = rl_size('tiny', out_dir=run_dir, steps=done, batch_size=a.batch_size, device=dev, resume=done > a.chunk,
+            if left is not None and left <= 0: break          # (before 2026-12-01 `done` was advanced before this test)
+            target = min(steps, done + a.chunk)
+            r = rl_size('tiny', out_dir=run_dir, steps=target, batch_size=a.batch_size, device=dev, resume=done > 0,
                         progress=False, overrides=dict(ov, reg_weight=lam), max_seconds=left)
             done = r['step']
             model, gen = load_rl_student(r['student'], teacher, device=dev)

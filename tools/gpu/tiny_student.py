@@ -22,6 +22,7 @@ def main():
     ap.add_argument('--overrides', default='{}', help='JSON DistillConfig overrides')
     ap.add_argument('--gsim', default='{}', help='JSON GSIMConfig overrides')
     ap.add_argument('--no-timing', action='store_true', help='skip the GPU timings (e.g. when several runs share a GPU)')
+    ap.add_argument('--no-teacher-timing', action='store_true', help="time the student only (the teacher's GPU times come from tiny_teacher.py)")
     a = ap.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True
@@ -61,11 +62,13 @@ def main():
     g = load_student(out / 'tiny_student.pt', teacher, device=dev)
     timing = None if a.no_timing else dict(student=[time_generation(teacher, tok, StudentTokenSampler(g, clip=1.0), batch=b, num_iter=K, cfg=1.0, repeats=5)
                            for b in [1, 64]],
-                  teacher=[time_generation(teacher, tok, DiffusionTokenSampler(teacher.diffloss), batch=b, num_iter=K,
+                  teacher=None if a.no_teacher_timing else
+                          [time_generation(teacher, tok, DiffusionTokenSampler(teacher.diffloss), batch=b, num_iter=K,
                                            cfg=p.sample.cfg, repeats=3) for b in [1, 64]])
     print(timing, flush=True)
     res = dict(curve=curve, final=final, timing_gpu=timing, train=dict(steps=steps, seconds=train_s),
                distill_config=json.loads(json.dumps(vars(distill_preset('tiny')), default=lambda o: getattr(o, '__dict__', str(o)))),
+               distill_config_effective=torch.load(out / 'tiny_student.pt', weights_only=False, map_location='cpu')['distill_config'],
                overrides=ov, gsim_overrides=gs, command=cmd, provenance=provenance())
     (out / 'student_eval.json').write_text(json.dumps(res, indent=1, default=str))
 

@@ -1,0 +1,49 @@
+"""Rebuild a benchmark report and results/bench/metrics.json from the JSON files that `marval.bench.run_plan` writes
+(rows + meta) — for a GPU run that was stopped by its time limit before its last job (run_plan writes metrics.json
+only at the end; the per-job .md/.csv/.json are rewritten after every job), or to join the rows of two runs.
+
+    python tools/bench_report.py --main results/bench/nvidia_h200.json results/bench/nvidia_h200_check.json \
+        --name nvidia_h200 --ddp-json results/bench/ddp_check.json --previous results/bench/nvidia_h100_80gb_hbm3.json
+
+metrics.json is written afresh: the 2-GPU keys (`--ddp-json`, `marval.bench.merge_ddp`), the headline of the --main
+rows (`marval.bench.headline`), and, under `previous.<device>.*`, the headline keys of each --previous report that
+the main rows do not measure (with its date), so no key silently mixes two devices.
+"""
+import argparse, json, re, sys
+from pathlib import Path
+
+
+def main(argv=None):
+    from marval import bench
+    from marval.core import update_json
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--main', nargs='+', required=True, help='run_plan JSON reports of one device, joined in order')
+    ap.add_argument('--name', required=True, help='file stem of the joined report in --out')
+    ap.add_argument('--out', default='results/bench')
+    ap.add_argument('--ddp-json', default=None)
+    ap.add_argument('--previous', nargs='*', default=[], help='older reports whose unmeasured keys are kept, prefixed')
+    a = ap.parse_args(argv)
+    out = Path(a.out)
+    reports = [json.loads(Path(f).read_text()) for f in a.main]
+    devices = {r['meta']['device'] for r in reports}
+    if len(devices) != 1: sys.exit(f'--main reports come from several devices: {sorted(devices)}')
+    meta = dict(reports[0]['meta'], command='; '.join(r['meta'].get('command', '') for r in reports))
+    rows = [row for r in reports for row in r['rows']]
+    mpath = out / 'metrics.json'
+    if mpath.exists(): mpath.unlink()
+    if a.ddp_json: bench.merge_ddp(out, a.ddp_json)
+    head = bench.write_report(rows, out, a.name, meta, metrics=True)
+    for f in a.previous:
+        prev = json.loads(Path(f).read_text())
+        slug = re.sub(r'[^a-z0-9]+', '_', prev['meta']['device'].lower()).strip('_')
+        old = bench.headline(prev['rows'], prev['meta'])
+        keep = {f'previous.{slug}.{k}': v for k, v in old.items() if k not in head and k not in ('device', 'torch', 'date')}
+        keep[f'previous.{slug}.date'] = prev['meta'].get('date')
+        keep[f'previous.{slug}.source'] = str(f)
+        update_json(mpath, keep)
+    print(json.dumps(json.loads(mpath.read_text()), indent=1))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
