@@ -11,8 +11,8 @@ import torch
 
 # %% auto #0
 __all__ = ['repo_root', 'data_dir', 'results_dir', 'golden_dir', 'load_golden', 'MissingWeightsError', 'require_file',
-           'get_device', 'seed_everything', 'rng_state', 'set_rng_state', 'provenance', 'atomic_write_bytes',
-           'atomic_save', 'atomic_write_text', 'write_json', 'update_json']
+           'CheckpointMismatchError', 'check_state_dict', 'get_device', 'seed_everything', 'rng_state', 'set_rng_state',
+           'provenance', 'atomic_write_bytes', 'atomic_save', 'atomic_write_text', 'write_json', 'update_json']
 
 # %% ../nbs/00_core.ipynb #c004
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -63,6 +63,25 @@ def _raises(exc, fn, *args, match: str | None = None, **kw):
         if match is not None: assert match in str(e), f'{match!r} not in {str(e)!r}'
         return e
     raise AssertionError(f'{fn} did not raise {exc.__name__}')
+
+# %% ../nbs/00_core.ipynb #c009b
+class CheckpointMismatchError(ValueError):
+    "A state_dict whose keys or shapes do not match the model it is loaded into."
+
+def check_state_dict(model: torch.nn.Module, sd: dict, what: str = 'checkpoint', limit: int = 12):
+    "Raise `CheckpointMismatchError` listing missing / unexpected keys and shape mismatches of `sd` against `model`."
+    own = model.state_dict()
+    missing = [k for k in own if k not in sd]
+    unexpected = [k for k in sd if k not in own]
+    shapes = [f'{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}'
+              for k in own if k in sd and tuple(sd[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or shapes:
+        fmt = lambda xs: ', '.join(xs[:limit]) + (f', … (+{len(xs) - limit} more)' if len(xs) > limit else '')
+        msg = [f'{what} does not match {type(model).__name__} (strict load):']
+        if missing: msg.append(f'  missing keys ({len(missing)}): {fmt(missing)}')
+        if unexpected: msg.append(f'  unexpected keys ({len(unexpected)}): {fmt(unexpected)}')
+        if shapes: msg.append(f'  shape mismatches ({len(shapes)}): {fmt(shapes)}')
+        raise CheckpointMismatchError('\n'.join(msg))
 
 # %% ../nbs/00_core.ipynb #c011
 def get_device(device=None) -> torch.device:

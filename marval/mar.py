@@ -13,12 +13,12 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from .config import MARConfig, config_from_dict, get_preset
 from .diffusion import GaussianDiffusion
-from .core import require_file
+from .core import require_file, CheckpointMismatchError, check_state_dict
 
 # %% auto #0
 __all__ = ['LN_EPS', 'MAR_CKPT_URL', 'Attention', 'Mlp', 'Block', 'modulate', 'TimestepEmbedder', 'ResBlock', 'FinalLayer',
-           'SimpleMLPAdaLN', 'DiffLoss', 'truncnorm_ratio', 'MAR', 'count_params', 'CheckpointMismatchError',
-           'check_state_dict', 'torch_load_safe', 'load_official', 'mar_from_golden']
+           'SimpleMLPAdaLN', 'DiffLoss', 'truncnorm_ratio', 'MAR', 'count_params', 'torch_load_safe', 'load_official',
+           'mar_from_golden']
 
 # %% ../nbs/02_mar.ipynb #c004
 LN_EPS = 1e-6
@@ -320,23 +320,6 @@ def count_params(model: nn.Module) -> int: return sum(p.numel() for p in model.p
 MAR_CKPT_URL = 'https://github.com/LTH14/mar (README "Pre-trained weights": mar_base / mar_large / mar_huge checkpoint-last.pth)'
 _SIZE_OF_MODEL = {'mar_base': 'base', 'mar_large': 'large', 'mar_huge': 'huge'}
 
-class CheckpointMismatchError(ValueError):
-    "The checkpoint's state_dict does not fit the model."
-
-def check_state_dict(model: nn.Module, sd: dict, what: str = 'checkpoint', limit: int = 12):
-    "Raise `CheckpointMismatchError` listing missing/unexpected keys and shape mismatches (strict comparison)."
-    own = model.state_dict()
-    missing = [k for k in own if k not in sd]
-    unexpected = [k for k in sd if k not in own]
-    shapes = [f'{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}'
-              for k in own if k in sd and tuple(sd[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or shapes:
-        fmt = lambda xs: ', '.join(xs[:limit]) + (f', … (+{len(xs) - limit} more)' if len(xs) > limit else '')
-        msg = [f'{what} does not match the model:']
-        if missing: msg.append(f'  missing keys ({len(missing)}): {fmt(missing)}')
-        if unexpected: msg.append(f'  unexpected keys ({len(unexpected)}): {fmt(unexpected)}')
-        if shapes: msg.append(f'  shape mismatches ({len(shapes)}): {fmt(shapes)}')
-        raise CheckpointMismatchError('\n'.join(msg))
 
 def torch_load_safe(path, extra_globals=(argparse.Namespace,)):
     "torch.load with weights_only=True, allowing `argparse.Namespace` (works on torch >= 2.4)."

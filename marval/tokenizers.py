@@ -7,13 +7,13 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import require_file
+from .core import require_file, CheckpointMismatchError, check_state_dict
 
 # %% auto #0
 __all__ = ['VAE_SCALE', 'VAE_STRIDE', 'VAE_EMBED_DIM', 'GN_GROUPS', 'GN_EPS', 'LOGVAR_MIN', 'LOGVAR_MAX', 'VAE_CKPT_WHAT',
            'VAE_CKPT_WHERE', 'TOKENIZERS', 'swish', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample', 'Encoder',
-           'Decoder', 'DiagonalGaussian', 'AutoencoderKL', 'CheckpointMismatchError', 'check_state_dict',
-           'load_official_vae', 'PixelTokenizer', 'VAETokenizer', 'make_tokenizer']
+           'Decoder', 'DiagonalGaussian', 'AutoencoderKL', 'load_official_vae', 'PixelTokenizer', 'VAETokenizer',
+           'make_tokenizer']
 
 # %% ../nbs/03_tokenizers.ipynb #c005
 VAE_SCALE = 0.2325  # MAR: latents * VAE_SCALE before modelling, / VAE_SCALE before decoding (mar.md §4.2)
@@ -228,25 +228,6 @@ class AutoencoderKL(nn.Module):
 VAE_CKPT_WHAT = 'KL-16 VAE checkpoint (kl16.ckpt)'
 VAE_CKPT_WHERE = ('https://github.com/LTH14/mar (README: "download the VAE", file pretrained_models/vae/kl16.ckpt, '
                   'hosted on Dropbox/HF)')
-
-class CheckpointMismatchError(RuntimeError):
-    "A state_dict whose keys or shapes do not match the model it is loaded into."
-
-def check_state_dict(model: nn.Module, sd: dict, what: str = 'checkpoint', show: int = 10):
-    "Raise `CheckpointMismatchError` listing missing / unexpected keys and shape mismatches of `sd` against `model`."
-    ref = model.state_dict()
-    missing = [k for k in ref if k not in sd]
-    unexpected = [k for k in sd if k not in ref]
-    shapes = [f'{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(ref[k].shape)}'
-              for k in ref if k in sd and tuple(sd[k].shape) != tuple(ref[k].shape)]
-    if missing or unexpected or shapes:
-        def fmt(name, xs):
-            if not xs: return ''
-            more = f' ... (+{len(xs) - show} more)' if len(xs) > show else ''
-            return f'\n  {name} ({len(xs)}): ' + ', '.join(xs[:show]) + more
-        raise CheckpointMismatchError(
-            f'{what} does not match {type(model).__name__} (strict load)'
-            + fmt('missing keys', missing) + fmt('unexpected keys', unexpected) + fmt('shape mismatches', shapes))
 
 def load_official_vae(path, vae: AutoencoderKL | None = None, map_location='cpu', **config) -> AutoencoderKL:
     "Load MAR's kl16.ckpt (`{'model': state_dict}` or a bare state_dict) strictly into `vae` (default `AutoencoderKL(**config)`); eval mode."
