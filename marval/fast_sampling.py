@@ -275,8 +275,7 @@ class FastSampler:
             tok, known2, pred2 = torch.cat([tok, tok]), torch.cat([known, known]), torch.cat([pred, pred])
         else:
             known2, pred2 = known, pred
-        cls = st.cls.to(self.mar.z_proj.weight.dtype) if self.full_low_precision else st.cls
-        z = self._condition(self.mar, tok, known2, pred2, cls, self.prune_last)  # (B2, m, D)
+        z = self._condition(self.mar, tok, known2, pred2, st.cls, self.prune_last)  # (B2, m, D)
         st.z[m].copy_(z); st.pred[m].copy_(pred); st.scale.copy_(self.scales[k])
 
     def _token_piece(self, st: _State, m: int, draw: bool = True):
@@ -296,7 +295,8 @@ class FastSampler:
         st = _State(B)
         st.tokens = torch.zeros(B, L, C, device=dev)
         st.orders = torch.arange(L, device=dev).repeat(B, 1)                    # any permutation until the first call
-        st.cls = self.model.class_embedding(None, B2).detach().clone().float()   # rows [B:] stay the null class
+        cls_dtype = self.dtype if self.full_low_precision else torch.float32    # the transformer's input dtype
+        st.cls = self.model.class_embedding(None, B2).detach().to(cls_dtype).clone()   # rows [B:] stay the null class
         st.scale = torch.ones((), device=dev)
         D = self.model.decoder_pos_embed_learned.shape[-1]
         n_draws = self.T + 1 if self.kind == 'teacher' else 1
