@@ -123,6 +123,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     when a `tokenizer` is given, sampler + decode (same sampler object, so the graphs are captured once).
     `compile` (fast path) times the `torch.compile`d sampler and checks its samples against the plain fast sampler's
     (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`)."""
+    if compile and path != 'fast': raise ValueError('compile applies to the fast path')
     dev = model.fake_latent.device
     cfg = (get_preset(size).sample.cfg if size in ('tiny', 'base', 'large', 'huge') else 2.9) if cfg is None else cfg
     w = cfg if kind == 'teacher' else 1.0
@@ -148,7 +149,6 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     base = dict(what='sampler', size=size, kind=kind, path=path, dtype=dtype, graphs=graphs, batch=batch, K=num_iter,
                 steps=steps if kind == 'teacher' else 1, cfg=w, setup_s=setup_s, variant='compile' if compile else 'plain')
     if compile:
-        if path != 'fast': raise ValueError('compile applies to the fast path')
         plain = FastSampler(model, kind, student, num_iter, w, num_sampling_steps=steps, dtype=dtype, cuda_graphs=graphs)(labels, seed)
         rel = ((out.float() - plain.float()).norm() / plain.float().norm()).item()
         base.update(rel_l2_vs_plain=rel, check_ok=rel <= CHECK_LIMITS['vs_eager_bf16'])

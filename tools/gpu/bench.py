@@ -16,9 +16,7 @@ nbs/07_bench.ipynb); this file only picks the GPU plan. Jobs, most important fir
 Outputs in --out: <device>.md, <device>.csv, <device>.json (all rows) and metrics.json (headline keys); copy them to
 results/bench/. `--ddp-json <ddp_check.json>` folds the 2-GPU result (tools/gpu/ddp_check.py) into metrics.json.
 `--compile` adds the torch.compile variants (student sampler at each batch, GSIM step) right after job 4.
-The 2026-12-01 run (one H200): PYTHONPATH=$PWD python3 tools/gpu/bench.py --out $OUT --compile --no-eager --no-decode \
-    --budget-s 400 --ddp-json results/bench/ddp_check.json
-(the VAE is timed on its own in job 3; the eager rows of the 2026-11-22 H100 run are unchanged code).
+(The 2026-12-01 H200 figures come from tools/gpu/bench_levers.py, the same run_plan with a lever-first job list.)
 CPU smoke test: python3 tools/gpu/bench.py --out /tmp/b --smoke [--compile]
 """
 import argparse, json, sys, time
