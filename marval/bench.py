@@ -18,12 +18,13 @@ from .distill import GSIMDistiller, OneStepGenerator, StudentTokenSampler, disti
 from .train import EMA, MomentSampler, autocast_for
 
 # %% auto #0
-__all__ = ['OFFICIAL_TIMING', 'PEAK_BF16_DENSE', 'CHECK_LIMITS', 'WHATS', 'MD_COLUMNS', 'TARGETS', 'device_name', 'peak_bf16',
-           'official_timings', 'official_for', 'sync', 'summarize', 'time_fn', 'randomize_zero_init', 'random_mar',
-           'random_student', 'random_vae_tokenizer', 'default_repeats', 'sampler_job', 'vae_job', 'check_job',
-           'gsim_draws', 'to_dev', 'shard_draws', 'gsim_step', 'condition_flops', 'head_flops', 'gsim_step_flops',
-           'distill_job', 'default_plan', 'attach_official', 'headline', 'targets_table', 'write_report', 'merge_ddp',
-           'run_plan', 'cli_args', 'cli_run']
+__all__ = ['OFFICIAL_TIMING', 'PEAK_BF16_DENSE', 'HBM_BYTES_PER_S', 'CHECK_LIMITS', 'WHATS', 'MD_COLUMNS', 'TARGETS',
+           'COST_FIELDS', 'device_name', 'peak_bf16', 'official_timings', 'official_for', 'sync', 'summarize',
+           'time_fn', 'randomize_zero_init', 'random_mar', 'random_student', 'random_vae_tokenizer', 'condition_flops',
+           'head_flops', 'gsim_step_flops', 'hbm_bandwidth', 'sampler_cost', 'roofline_s', 'default_repeats',
+           'variant_name', 'sampler_job', 'vae_job', 'check_job', 'gsim_draws', 'to_dev', 'shard_draws', 'gsim_step',
+           'distill_job', 'default_plan', 'attach_official', 'headline', 'targets_table', 'add_cost', 'write_report',
+           'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
 
 # %% ../nbs/07_bench.ipynb #c005
 OFFICIAL_TIMING = 'data/official_mar_timing_h200.json'
@@ -104,6 +105,71 @@ def random_vae_tokenizer(device=None, ch: int = 128, seed: int = 0):
     torch.manual_seed(seed)
     with get_device(device): return make_tokenizer('vae', allow_random=True, ch=ch).eval()
 
+# %% ../nbs/07_bench.ipynb #c021
+def _block_flops(B: int, S: int, D: int, r: float) -> float:
+    return 2 * B * S * (4 * D * D + 2 * r * D * D) + 4 * B * S * S * D          # qkv+proj+MLP, QKᵀ and AV
+
+def condition_flops(mc, B: int, n_masked: int, rows: int | None = None) -> float:
+    """FLOPs of one `MAR.condition` call on B images with `n_masked` masked tokens each; `rows`: the decoder's last
+    block evaluated at that many rows per image only (`block_at_rows`: keys and values still for every row)."""
+    De, Dd, L, Bf, C, r = mc.encoder_embed_dim, mc.decoder_embed_dim, mc.seq_len, mc.buffer_size, mc.token_embed_dim, mc.mlp_ratio
+    Se, Sd = Bf + L - n_masked, Bf + L
+    f = (2 * B * L * C * De + mc.encoder_depth * _block_flops(B, Se, De, r) + 2 * B * Se * De * Dd
+         + mc.decoder_depth * _block_flops(B, Sd, Dd, r))
+    if rows is not None:                                                        # last block: K, V at Sd rows, the rest at `rows`
+        f += 2 * B * Sd * 2 * Dd * Dd + 2 * B * rows * (2 + 2 * r) * Dd * Dd + 4 * B * rows * Sd * Dd - _block_flops(B, Sd, Dd, r)
+    return f
+
+def head_flops(mc) -> dict:
+    "Per-row FLOPs of the head: forward, backward when trained, backward along x_t when frozen."
+    W, d, C, Dd = mc.diffloss_w, mc.diffloss_d, mc.token_embed_dim, mc.decoder_embed_dim
+    fwd = 2 * (256 * W + W * W + Dd * W + C * W) + 10 * d * W * W + 4 * W * W + 4 * C * W
+    grad_in = 2 * W * W + 10 * d * W * W + 4 * W * W + 4 * C * W                # time MLP 2nd layer, blocks, final adaLN + linear
+    return dict(fwd=fwd, bwd_trained=fwd + grad_in, bwd_frozen=2 * C * W + 4 * d * W * W + 4 * C * W)
+
+def gsim_step_flops(mc, B: int, n_masked: int, token_mul: int = 4, aux_steps: int = 1) -> float:
+    "Matrix-product FLOPs of one GSIM iteration (teacher `mc`, batch B, `n_masked` masked tokens per image)."
+    N, h = B * n_masked * token_mul, head_flops(mc)
+    aux = aux_steps * N * (2 * h['fwd'] + h['bwd_trained'])
+    gen = N * (4 * h['fwd'] + h['bwd_trained']) + 3 * N * h['bwd_frozen']     # gen fwd, teacher fwd (2N), aux fwd, 3N x_t bwd
+    return 2 * condition_flops(mc, B, n_masked) + aux + gen
+
+HBM_BYTES_PER_S = [('H100 PCIe', 2.0e12), ('H100 NVL', 3.9e12), ('GH200', 4.0e12), ('H100', 3.35e12), ('H200', 4.8e12),
+                   ('A100', 2.0e12)]   # HBM bandwidth by device name (first match wins)
+
+def hbm_bandwidth(name: str) -> float | None:
+    "HBM bytes/s of a device called `name` (None when unknown)."
+    return next((bw for key, bw in HBM_BYTES_PER_S if key.lower() in name.lower()), None)
+
+def sampler_cost(mc, kind: str, B: int, K: int = 64, steps: int = 100, cfg: bool = True, weight_bytes: int = 2) -> dict:
+    """The work of one fast-sampler call on B images (K AR steps): matrix-product FLOPs as the fast path does them
+    (decoder's last block at the predicted rows, the head's condition embedding once per AR step, time embeddings
+    from a table; the uniform path's padding not counted: it is not needed work) and the weight bytes read (the
+    transformer once per AR step, the head once per head call: `steps` calls for the teacher, 1 for the student).
+    Pieces: `tr` the transformer of each step, `head` each head call, for `roofline_s`."""
+    from marval.fast_sampling import step_plan
+    W, d, C, Dd, De, r = mc.diffloss_w, mc.diffloss_d, mc.token_embed_dim, mc.decoder_embed_dim, mc.encoder_embed_dim, mc.mlp_ratio
+    B2 = 2 * B if kind == 'teacher' and cfg else B
+    T = steps if kind == 'teacher' else 1
+    call_f = 2 * C * W + 10 * d * W * W + 4 * W * W + 4 * C * W                # per row: input proj, blocks, final layer
+    tr_bytes = weight_bytes * ((4 + 2 * r) * (mc.encoder_depth * De * De + mc.decoder_depth * Dd * Dd) + De * Dd + C * De + Dd * W)
+    head_bytes = weight_bytes * ((5 * d + 2) * W * W + 3 * C * W)             # fused adaLN (3d + 2)W², MLPs 2dW², in/out
+    pieces = []
+    for cur, nxt, _ in step_plan(mc.seq_len, K):
+        m = cur - nxt
+        if m == 0: continue
+        tr = condition_flops(mc, B2, cur, rows=m) - 2 * B2 * cur * C * De      # z_proj of the known tokens only
+        pieces.append(('tr', tr + 2 * B2 * m * Dd * W, tr_bytes))              # + the head's cond_embed, once per step
+        pieces += [('head', B2 * m * call_f, head_bytes)] * T
+    return dict(flops=sum(p[1] for p in pieces), weight_bytes=sum(p[2] for p in pieces), pieces=pieces)
+
+def roofline_s(cost: dict, device: str) -> float | None:
+    """A lower bound on the time of the call on `device`: each piece (a step's transformer, a head call) takes at
+    least max(FLOPs / bf16 peak, weight bytes / HBM bandwidth), and the pieces run one after the other."""
+    peak, bw = peak_bf16(device), hbm_bandwidth(device)
+    if peak is None or bw is None: return None
+    return sum(max(f / peak, b / bw) for _, f, b in cost['pieces'])
+
 # %% ../nbs/07_bench.ipynb #c014
 def _amp(device, dtype: str):
     dev = torch.device(device)
@@ -115,15 +181,23 @@ def default_repeats(kind: str, path: str, batch: int, graphs: bool = True) -> in
     if path == 'eager' or not graphs: return 3 if kind == 'student' else 1
     return 20 if kind == 'student' else 5
 
+def variant_name(compile: bool = False, uniform: bool = False, compile_mode: str | None = None) -> str:
+    "'plain', 'compile', 'autotune' (compile_mode max-autotune...), each with 'uniform+' in front when uniform."
+    c = ('autotune' if compile_mode and compile_mode.startswith('max-autotune') else 'compile') if compile else ''
+    return '+'.join(x for x in ('uniform' if uniform else '', c) if x) or 'plain'
+
 @torch.no_grad()
 def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64, steps: int = 100, cfg: float | None = None,
                 dtype: str = 'bf16', graphs: bool = True, tokenizer=None, student=None, repeats: int | None = None,
-                budget_s: float | None = None, seed: int = 0, size: str = '?', compile: bool = False) -> list[dict]:
+                budget_s: float | None = None, seed: int = 0, size: str = '?', compile: bool = False, uniform: bool = False,
+                compile_mode: str | None = None) -> list[dict]:
     """Time sampling `batch` images (teacher or student, eager or fast); returns result rows: the sampler alone and,
     when a `tokenizer` is given, sampler + decode (same sampler object, so the graphs are captured once).
     `compile` (fast path) times the `torch.compile`d sampler and checks its samples against the plain fast sampler's
-    (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`)."""
-    if compile and path != 'fast': raise ValueError('compile applies to the fast path')
+    (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`); so does `uniform` (one shape for every
+    AR step). Rows carry the call's FLOPs and weight bytes (`sampler_cost`), MFU and the roofline bound where the
+    device's peaks are known."""
+    if (compile or uniform) and path != 'fast': raise ValueError('compile and uniform apply to the fast path')
     dev = model.fake_latent.device
     cfg = (get_preset(size).sample.cfg if size in ('tiny', 'base', 'large', 'huge') else 2.9) if cfg is None else cfg
     w = cfg if kind == 'teacher' else 1.0
@@ -140,21 +214,27 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     elif path == 'fast':
         sync(dev); t0 = time.perf_counter()
         fs = FastSampler(model, kind, student, num_iter, w, num_sampling_steps=steps, dtype=dtype, cuda_graphs=graphs,
-                         compile=compile)
+                         compile=compile, uniform=uniform, compile_mode=compile_mode)
         out = fs(labels, seed); sync(dev)
         setup_s = time.perf_counter() - t0                                     # weights copy + graph capture + 1st call
         sample = warm = lambda: fs(labels, seed)
     else: raise ValueError(f"unknown path {path!r}: use 'eager' or 'fast'")
     n = repeats or default_repeats(kind, path, batch, graphs)
     base = dict(what='sampler', size=size, kind=kind, path=path, dtype=dtype, graphs=graphs, batch=batch, K=num_iter,
-                steps=steps if kind == 'teacher' else 1, cfg=w, setup_s=setup_s, variant='compile' if compile else 'plain')
-    if compile:
+                steps=steps if kind == 'teacher' else 1, cfg=w, setup_s=setup_s, variant=variant_name(compile, uniform, compile_mode))
+    if base['variant'] != 'plain':
         plain = FastSampler(model, kind, student, num_iter, w, num_sampling_steps=steps, dtype=dtype, cuda_graphs=graphs)(labels, seed)
         rel = ((out.float() - plain.float()).norm() / plain.float().norm()).item()
         base.update(rel_l2_vs_plain=rel, check_ok=rel <= CHECK_LIMITS['vs_eager_bf16'])
         del plain
+    cost = sampler_cost(model.cfg, kind, batch, num_iter, steps, w != 1.0)
+    name = device_name(dev)
+    peak, bound = peak_bf16(name), roofline_s(cost, name)
     t = time_fn(sample, n, 1, dev, budget_s, warm)
-    rows = [dict(base, decode=False, img_per_s=batch / t['median_s'], s_per_img=t['median_s'] / batch, **t)]
+    rows = [dict(base, decode=False, img_per_s=batch / t['median_s'], s_per_img=t['median_s'] / batch, **t,
+                 gflops=cost['flops'] / 1e9, weight_gb=cost['weight_bytes'] / 1e9,
+                 mfu=cost['flops'] / t['median_s'] / peak if peak else None, bound_s=bound,
+                 x_bound=t['median_s'] / bound if bound else None)]
     if path == 'fast':                                                        # transformer vs token-sampler time
         rows[0].update({k: v for k, v in fs.breakdown(labels, seed).items() if k not in base})
     if tokenizer is not None:
@@ -188,8 +268,9 @@ def check_job(model: MAR, num_iter: int = 8, steps: int = 100, size: str = '?', 
         if dt == 'seed_gap': continue
         for cmp, val in res.items():
             if not isinstance(val, dict): continue
-            lim = CHECK_LIMITS['graph_repeat'] if cmp == 'graph_repeat' else \
-                  CHECK_LIMITS[('vs_eager' if cmp == 'graph_vs_eager' else cmp) + '_' + dt]
+            base = cmp.removeprefix('uniform_')                                   # uniform_*: the same limits
+            lim = CHECK_LIMITS['graph_repeat'] if base == 'graph_repeat' else \
+                  CHECK_LIMITS[('vs_eager' if base == 'graph_vs_eager' else base) + '_' + dt]
             rows.append(dict(what='check', size=size, kind=kind, path=cmp, dtype=dt, K=num_iter, steps=steps, batch=2,
                              max_abs=val['max_abs'], rel_l2=val['rel_l2'], limit=lim, ok=val['rel_l2'] <= lim,
                              rng_in_graph=res.get('rng_in_graph'), seed_gap_rel_l2=r[f'{kind}_seed_gap']['rel_l2']))
@@ -228,31 +309,6 @@ def gsim_step(D: GSIMDistiller, opt_gen, opt_aux, ema: EMA, moments, labels, tok
     ema.update(D.gen)
     return Zc.shape[0] // (grids.shape[0] * D.cfg.token_mul)
 
-# %% ../nbs/07_bench.ipynb #c021
-def _block_flops(B: int, S: int, D: int, r: float) -> float:
-    return 2 * B * S * (4 * D * D + 2 * r * D * D) + 4 * B * S * S * D          # qkv+proj+MLP, QKᵀ and AV
-
-def condition_flops(mc, B: int, n_masked: int) -> float:
-    "FLOPs of one `MAR.condition` call on B images with `n_masked` masked tokens each."
-    De, Dd, L, Bf, C, r = mc.encoder_embed_dim, mc.decoder_embed_dim, mc.seq_len, mc.buffer_size, mc.token_embed_dim, mc.mlp_ratio
-    Se, Sd = Bf + L - n_masked, Bf + L
-    return (2 * B * L * C * De + mc.encoder_depth * _block_flops(B, Se, De, r) + 2 * B * Se * De * Dd
-            + mc.decoder_depth * _block_flops(B, Sd, Dd, r))
-
-def head_flops(mc) -> dict:
-    "Per-row FLOPs of the head: forward, backward when trained, backward along x_t when frozen."
-    W, d, C, Dd = mc.diffloss_w, mc.diffloss_d, mc.token_embed_dim, mc.decoder_embed_dim
-    fwd = 2 * (256 * W + W * W + Dd * W + C * W) + 10 * d * W * W + 4 * W * W + 4 * C * W
-    grad_in = 2 * W * W + 10 * d * W * W + 4 * W * W + 4 * C * W                # time MLP 2nd layer, blocks, final adaLN + linear
-    return dict(fwd=fwd, bwd_trained=fwd + grad_in, bwd_frozen=2 * C * W + 4 * d * W * W + 4 * C * W)
-
-def gsim_step_flops(mc, B: int, n_masked: int, token_mul: int = 4, aux_steps: int = 1) -> float:
-    "Matrix-product FLOPs of one GSIM iteration (teacher `mc`, batch B, `n_masked` masked tokens per image)."
-    N, h = B * n_masked * token_mul, head_flops(mc)
-    aux = aux_steps * N * (2 * h['fwd'] + h['bwd_trained'])
-    gen = N * (4 * h['fwd'] + h['bwd_trained']) + 3 * N * h['bwd_frozen']     # gen fwd, teacher fwd (2N), aux fwd, 3N x_t bwd
-    return 2 * condition_flops(mc, B, n_masked) + aux + gen
-
 # %% ../nbs/07_bench.ipynb #c024
 def distill_job(model: MAR, batch: int = 64, steps: int = 20, warmup: int = 5, precision: str = 'bf16', size: str = '?',
                 seed: int = 0, budget_s: float | None = None, compile_heads: bool = False) -> dict:
@@ -289,8 +345,9 @@ WHATS = ('check', 'sampler', 'vae', 'distill')
 
 def default_plan(sizes=('base',), latency_sizes=(), batches=(1, 256), what=WHATS, K: int = 64, steps: int = 100,
                  distill_batch: int = 64, distill_steps: int = 20, eager: bool = True, decode: bool = True,
-                 ablation: bool = True, repeats: int | None = None, compile: bool = False) -> list[dict]:
-    "The benchmark jobs, most important first; `compile` adds the torch.compile variants (student sampler, GSIM step)."
+                 ablation: bool = True, repeats: int | None = None, compile: bool = False, uniform: bool = False) -> list[dict]:
+    """The benchmark jobs, most important first; `compile` adds the torch.compile variants (student sampler, GSIM step),
+    `uniform` the one-shape variants of the batch-1 samplers (with `compile` also compiled)."""
     sizes, latency_sizes, jobs = list(sizes), list(latency_sizes), []
     S = lambda **kw: dict(job='sampler', K=K, steps=steps, repeats=repeats, **kw)
     fast = dict(path='fast', dtype='bf16', graphs=True, decode=decode)
@@ -306,6 +363,10 @@ def default_plan(sizes=('base',), latency_sizes=(), batches=(1, 256), what=WHATS
             jobs += [S(size=sizes[0], kind='student', batch=b, main=True, compile=True, **dict(fast, decode=False)) for b in batches]
         if 'distill' in what:
             jobs.append(dict(job='distill', size=sizes[0], batch=distill_batch, steps=distill_steps, compile=True))
+    if uniform and 'sampler' in what:
+        for kind in ('student', 'teacher'):
+            for c in ((False, True) if compile else (False,)):
+                jobs.append(S(size=sizes[0], kind=kind, batch=batches[0], main=True, uniform=True, compile=c, **dict(fast, decode=False)))
     if 'sampler' in what:
         for size in latency_sizes:
             for kind in ('student', 'teacher'): jobs.append(S(size=size, kind=kind, batch=1, main=True, **fast))
@@ -328,7 +389,8 @@ MD_COLUMNS = [('what', 'what'), ('size', 'size'), ('kind', 'kind'), ('path', 'pa
               ('median_s', 'median s'), ('min_s', 'min s'), ('max_s', 'max s'), ('iqr_s', 'IQR s'), ('repeats', 'n'),
               ('img_per_s', 'img/s'), ('official_s', 'official s (H200)'), ('official_img_per_s', 'official img/s'),
               ('speedup_vs_official', 'x official'), ('setup_s', 'setup s'), ('cond_ms', 'transformer ms'),
-              ('token_ms', 'head ms'), ('mfu', 'MFU'), ('rel_l2_vs_plain', 'rel L2 vs plain')]
+              ('token_ms', 'head ms'), ('mfu', 'MFU'), ('bound_s', 'roofline s'), ('x_bound', 'x roofline'),
+              ('rel_l2_vs_plain', 'rel L2 vs plain')]
 
 def _fmt(v):
     if v is None or v == '': return ''
@@ -386,13 +448,35 @@ TARGETS = [('student.base.bs1_s', '<=', 0.040, 'MARVAL-B student, batch 1, K=64,
            ('ddp.scaling_2gpu', '>=', 0.9, 'DDP scaling efficiency on 2 GPUs (1.8x)')]   # issue 6
 
 def targets_table(metrics: dict) -> list[str]:
-    "Markdown lines: each issue-6 target with the measured value (when there is one) and whether it is met."
-    lines = ['| target | measured | limit | met |', '|---|---|---|---|']
+    """Markdown lines: each issue-6 target with the measured value and whether it is met. A key this device did not
+    measure shows the newest `previous.<device>.<key>` (kept by `tools/bench_report.py`), marked with its device and date."""
+    lines = ['| target | measured | limit | met | measured on |', '|---|---|---|---|---|']
+    prev = sorted({k.split('.')[1] for k in metrics if k.startswith('previous.')},
+                  key=lambda s: str(metrics.get(f'previous.{s}.date', '')), reverse=True)
     for key, op, lim, what in TARGETS:
-        v = metrics.get(key)
+        v, src = metrics.get(key), metrics.get('ddp.device' if key.startswith('ddp.') else 'device', '')
+        if key.startswith('ddp.') and 'ddp.world_size' in metrics: src = f"{metrics['ddp.world_size']} x {src}"
+        if v is None:
+            for s in prev:
+                if f'previous.{s}.{key}' in metrics:
+                    v, src = metrics[f'previous.{s}.{key}'], f"{s}, {metrics.get(f'previous.{s}.date', '?')} (older code)"; break
         met = '' if v is None else _fmt(v <= lim if op == '<=' else v >= lim)
-        lines.append(f'| {what} (`{key}`) | {_fmt(v)} | {op} {lim:g} | {met} |')
+        lines.append(f'| {what} (`{key}`) | {_fmt(v)} | {op} {lim:g} | {met} | {src if v is not None else "not measured"} |')
     return lines
+
+COST_FIELDS = ('gflops', 'weight_gb', 'mfu', 'bound_s', 'x_bound')
+
+def add_cost(rows: list[dict], device: str, overrides: dict | None = None) -> list[dict]:
+    """Fill the work columns (GFLOP, GB of weights, MFU, roofline) into the sampler rows (sampler alone) that lack
+    them, from the architecture of their preset (`overrides`: the run's model overrides) — for reports written
+    before `sampler_job` recorded them. In place; returns the rows."""
+    for r in rows:
+        if r.get('what') != 'sampler' or r.get('decode') or 'median_s' not in r or r.get('gflops') is not None: continue
+        c = sampler_cost(get_preset(r['size'], **(overrides or {})).model, r['kind'], r['batch'], r['K'], r['steps'], r['cfg'] != 1.0)
+        peak, bound = peak_bf16(device), roofline_s(c, device)
+        r.update(gflops=c['flops'] / 1e9, weight_gb=c['weight_bytes'] / 1e9, mfu=c['flops'] / r['median_s'] / peak if peak else None,
+                 bound_s=bound, x_bound=r['median_s'] / bound if bound else None)
+    return rows
 
 def write_report(rows: list[dict], out_dir, name: str, meta: dict, metrics: bool = True) -> dict:
     "`<name>.csv` (every field), `<name>.md` (table + provenance), `<name>.json`; headline keys merged into metrics.json."
@@ -479,7 +563,8 @@ def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=Non
                 m = models.mar(j['size'])
                 rs = sampler_job(m, j['kind'], j['path'], j['batch'], j['K'], j['steps'], None, j['dtype'], j.get('graphs', False),
                                  models.tokenizer(j['size']) if j.get('decode') else None, repeats=j.get('repeats'),
-                                 budget_s=None if left is None else max(left, 1.0), size=j['size'], compile=j.get('compile', False))
+                                 budget_s=None if left is None else max(left, 1.0), size=j['size'], compile=j.get('compile', False),
+                                 uniform=j.get('uniform', False), compile_mode=j.get('compile_mode'))
                 rows += [dict(r, main=bool(j.get('main'))) for r in rs]
             elif j['job'] == 'vae':
                 rows.append(vae_job(models.tokenizer('base'), j['batch'], j['dtype'], j.get('repeats'), left))
@@ -522,6 +607,7 @@ def cli_args(p: argparse.ArgumentParser):
     p.add_argument('--no-eager', action='store_true'); p.add_argument('--no-decode', action='store_true')
     p.add_argument('--no-ablation', action='store_true')
     p.add_argument('--compile', action='store_true', help='also time the torch.compile variants (student sampler, GSIM step)')
+    p.add_argument('--uniform', action='store_true', help='also time the one-shape (uniform=True) batch-1 samplers')
     p.add_argument('--out', default=None, help='output folder (default results/bench)')
     p.add_argument('--name', default=None, help='file stem (default: the device name)')
     p.add_argument('--device', default=None)
@@ -538,7 +624,7 @@ def cli_run(a: argparse.Namespace) -> int:
     for s in sizes + _csv(a.latency_sizes): check_num_iter(a.K, get_preset(s).model.seq_len)   # fail before any work
     jobs = default_plan(sizes, _csv(a.latency_sizes), [int(b) for b in _csv(a.batches)], _csv(a.what), a.K, a.steps,
                         a.distill_batch, a.distill_steps, not a.no_eager, not a.no_decode, not a.no_ablation, a.repeats,
-                        a.compile)
+                        a.compile, a.uniform)
     ov = json.loads(a.model_overrides) if a.model_overrides else None
     r = run_plan(jobs, a.out, a.name, a.device, a.budget_s, ov, a.vae_ch, 'marval bench ' + shlex.join(sys.argv[2:]), a.ddp_json)
     print(f"wrote {r['out_dir']}/{r['name']}.md, .csv, .json and metrics.json")

@@ -14,8 +14,9 @@ from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
 
 # %% auto #0
-__all__ = ['step_plan', 'chain_coefficients', 'HeadRunner', 'block_at_rows', 'condition_static', 'low_precision_copy',
-           'graphs_supported', 'FastSampler', 'graph_check']
+__all__ = ['COMPILE_MODES', 'step_plan', 'chain_coefficients', 'HeadRunner', 'block_at_rows', 'condition_static', 'decoder_rows',
+           'block_masked', 'condition_uniform', 'uniform_layout', 'low_precision_copy', 'graphs_supported',
+           'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -103,13 +104,65 @@ def condition_static(mar: MAR, tok_known: torch.Tensor, known: torch.Tensor, pre
     pad = mar.mask_token.to(x.dtype).expand(B, Bf + L, D).contiguous()         # (B, Bf+L, Dd)
     pad = pad.scatter(1, idx[..., None].expand(-1, -1, D), x)                 # known rows + buffer
     h = pad + mar.decoder_pos_embed_learned.to(pad.dtype)                       # (B, Bf+L, Dd)
-    rows = pred + Bf                                                            # (B, m) decoder rows to predict
+    return decoder_rows(mar, h, pred, prune_last)
+
+def decoder_rows(mar: MAR, h: torch.Tensor, pred: torch.Tensor, prune_last: bool = True) -> torch.Tensor:
+    """The decoder from its input h (B, Bf+L, Dd) (pos-embed added) to the head conditions (B, m, Dd) at the
+    positions `pred` (B, m): blocks, last block at those rows only (`prune_last`), LayerNorm, diffusion pos-embed."""
+    D = h.shape[-1]
+    rows = pred + mar.buffer_size                                               # (B, m) decoder rows to predict
     blocks = list(mar.decoder_blocks)
     for blk in (blocks[:-1] if prune_last else blocks): h = blk(h)
     if prune_last: h = block_at_rows(blocks[-1], h, rows)                       # (B, m, Dd)
     else: h = h.gather(1, rows[..., None].expand(-1, -1, D))                   # (B, m, Dd)
     h = mar.decoder_norm(h)                                                     # LN is per row
     return h + mar.diffusion_pos_embed_learned[0][pred].to(h.dtype)            # (B, m, Dd)
+
+# %% ../nbs/02c_fast_sampling.ipynb #c011v
+def block_masked(blk, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    "`blk(x)` (a pre-LN `Block`, eval mode) where only the rows with `keep` (B, N) True are keys: those rows = `blk` of them alone."
+    B, N, D = x.shape
+    H = blk.attn.num_heads
+    q, k, v = blk.attn.qkv(blk.norm1(x)).reshape(B, N, 3, H, D // H).permute(2, 0, 3, 1, 4)   # 3 × (B, H, N, hd)
+    a = F.scaled_dot_product_attention(q, k, v, attn_mask=keep[:, None, None, :])             # (B, H, N, hd)
+    x = x + blk.attn.proj(a.transpose(1, 2).reshape(B, N, D))                                  # (B, N, D)
+    return x + blk.mlp(blk.norm2(x))
+
+def condition_uniform(mar: MAR, tokens: torch.Tensor, known: torch.Tensor, pred: torch.Tensor,
+                      class_embedding: torch.Tensor, prune_last: bool = True) -> torch.Tensor:
+    """`condition_static` at one shape for every AR step: `tokens` (B, L, C) at all positions, `known` (B, L) bool the
+    known ones (the others are never attended to), `pred` (B, m) positions to predict (any order, repeats allowed)."""
+    B, L, _ = tokens.shape
+    Bf = mar.buffer_size
+    keep = torch.cat([known.new_ones(B, Bf), known], dim=1)                    # (B, Bf+L) rows the encoder keeps
+    xk = mar.z_proj(tokens.to(mar.z_proj.weight.dtype))                         # (B, L, De)
+    x = torch.cat([class_embedding[:, None].expand(-1, Bf, -1), xk.to(class_embedding.dtype)], dim=1)   # (B, Bf+L, De)
+    x = mar.z_proj_ln(x + mar.encoder_pos_embed_learned.to(x.dtype))            # LN after the pos add
+    for blk in mar.encoder_blocks: x = block_masked(blk, x, keep)
+    x = mar.decoder_embed(mar.encoder_norm(x))                                  # (B, Bf+L, Dd)
+    h = torch.where(keep[..., None], x, mar.mask_token.to(x.dtype))             # mask token where unknown
+    return decoder_rows(mar, h + mar.decoder_pos_embed_learned.to(h.dtype), pred, prune_last)   # (B, m, Dd)
+
+def uniform_layout(plan: list[tuple[int, int, int]], B: int, n_draws: int) -> dict:
+    """Static tables of the uniform path for batch B, over the AR steps that predict tokens (S of them):
+    `cur` (S,) masked count before each step, `m` (S,) tokens per image, `jtab` (S, M) order indices of the predicted
+    tokens (M = max m; padding repeats the step's last one), `valid` (S, M), `noise_idx` (S, n_draws, B·M) rows of
+    the flat noise buffer (R + 1 rows, row R zero) and `draws` [(offset, rows)], the eager draw order and sizes."""
+    steps = [(cur, nxt) for cur, nxt, _ in plan if cur > nxt]
+    ms = [cur - nxt for cur, nxt in steps]
+    S, M = len(steps), max(ms)
+    i = torch.arange(M)
+    jtab = torch.stack([nxt + i.clamp(max=m - 1) for (_, nxt), m in zip(steps, ms)])            # (S, M)
+    valid = i[None] < torch.tensor(ms)[:, None]                                                 # (S, M)
+    R = n_draws * B * sum(ms)
+    idx, draws, off = torch.full((S, n_draws, B, M), R, dtype=torch.long), [], 0
+    b = torch.arange(B)[:, None]
+    for s, m in enumerate(ms):
+        for j in range(n_draws):
+            idx[s, j, :, :m] = off + b * m + i[None, :m]                       # image-major, as (B·m, C) draws
+            draws.append((off, B * m)); off += B * m
+    return dict(cur=torch.tensor([c for c, _ in steps]), m=torch.tensor(ms), jtab=jtab, valid=valid,
+                noise_idx=idx.view(S, n_draws, B * M), draws=draws, rows=R, S=S, M=M)
 
 # %% ../nbs/02c_fast_sampling.ipynb #c013
 _DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16,
@@ -136,16 +189,22 @@ def graphs_supported(device) -> bool:
 
 class _State:
     "Static buffers (and graphs) for one batch size."
-    def __init__(self, B: int): self.B, self.z, self.pred, self.noise, self.cond_graphs, self.token_graphs = B, {}, {}, {}, {}, {}
+    def __init__(self, B: int):
+        self.B, self.z, self.pred, self.noise, self.cond_graphs, self.token_graphs = B, {}, {}, {}, {}, {}
+        self.draw_graph = None
+
+COMPILE_MODES = (None, 'default', 'max-autotune-no-cudagraphs')   # the sampler captures its own CUDA graphs
 
 class FastSampler:
     """Fast masked-AR sampler computing `sample_tokens(..., rng='torch')`: `kind='teacher'` (100-step head chain,
-    CFG) or `'student'` (one call of the `OneStepGenerator` `student`; guidance is distilled in, so `cfg` is ignored)."""
+    CFG) or `'student'` (one call of the `OneStepGenerator` `student`; guidance is distilled in, so `cfg` is ignored).
+    `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile_mode` is passed to `torch.compile`."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
                  fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
-                 full_low_precision: bool | None = None, compile: bool = False):
+                 full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
+                 compile_mode: str | None = None):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -162,7 +221,12 @@ class FastSampler:
         if prune_last is None: prune_last = self.dtype != torch.float32        # fp32 stays the bit-exact reference
         if full_low_precision and self.dtype != torch.bfloat16:
             raise ValueError('full_low_precision needs dtype bf16 (an fp16 residual stream can overflow)')
+        if compile_mode not in COMPILE_MODES:
+            raise ValueError(f'unknown compile_mode {compile_mode!r}: use one of {COMPILE_MODES} (modes that capture CUDA graphs '
+                             'of their own, like reduce-overhead, would nest inside the sampler\'s graphs)')
+        if compile_mode is not None and not compile: raise ValueError('compile_mode needs compile=True')
         self.full_low_precision, self.prune_last, self.compile = bool(full_low_precision), bool(prune_last), bool(compile)
+        self.uniform, self.compile_mode = bool(uniform), compile_mode
         self.device = model.fake_latent.device
         if cuda_graphs is None: cuda_graphs = graphs_supported(self.device)
         if cuda_graphs and not graphs_supported(self.device):
@@ -193,10 +257,11 @@ class FastSampler:
         self.mar = (low_precision_copy(self.model, self.dtype, skip=self.model.diffloss, full=self.full_low_precision)
                     if low else self.model)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
-        self._condition, self._head_call = condition_static, self.head.__call__
-        if self.compile:                                   # one compilation for all AR steps (dynamic shapes)
-            self._condition = torch.compile(condition_static, dynamic=True)
-            self._head_call = torch.compile(self.head.__call__, dynamic=True)
+        self._condition = condition_uniform if self.uniform else condition_static
+        self._head_call = self.head.__call__
+        if self.compile:       # one compilation for all AR steps: static shapes when uniform, else dynamic ones
+            kw = dict(dynamic=not self.uniform, mode=self.compile_mode)
+            self._condition, self._head_call = torch.compile(self._condition, **kw), torch.compile(self._head_call, **kw)
         if self.kind == 'teacher':
             self.coef = chain_coefficients(self.diffusion, self.device)
             self.t_steps = self.coef['t']                                                        # (T,) original t
@@ -286,6 +351,82 @@ class FastSampler:
         else: new = self._student_tokens(st.z[m], noise)
         st.tokens.scatter_(1, st.pred[m][..., None].expand(-1, -1, self.C), new.view(st.B, m, self.C).to(st.tokens.dtype))
 
+    # -- the uniform path: the same two pieces at one shape, the step picked by a device-side counter st.k ---------
+    def _cond_uniform(self, st: _State):
+        "Transformer of step st.k at the uniform shape: head conditions st.z_u (B2, M, D) and the step's scale."
+        k = st.k.view(1)
+        known = st.rank >= st.cur.index_select(0, k)                           # (B, L): orders[:, cur:] are known
+        pred = st.pred_g.index_select(0, k)[0]                                  # (B, M)
+        tok = st.tokens
+        if self.use_cfg: tok, known, pred = torch.cat([tok, tok]), torch.cat([known, known]), torch.cat([pred, pred])
+        st.z_u.copy_(self._condition(self.mar, tok, known, pred, st.cls, self.prune_last))      # (B2, M, D)
+        st.scale.copy_(st.scales.index_select(0, k)[0])
+
+    def _token_uniform(self, st: _State):
+        "Token sampler of step st.k on M rows per image (noise gathered from the flat buffer); advances st.k."
+        k = st.k.view(1)
+        noise = st.noise_flat[st.noise_idx.index_select(0, k)[0]]              # (n_draws, B·M, C); padding: zeros
+        if self.kind == 'teacher': new = self._teacher_tokens(st.z_u, noise, st.scale)   # (B·M, C)
+        else: new = self._student_tokens(st.z_u, noise)
+        ps = st.pred_s.index_select(0, k)[0]                                    # (B, M); padding -> column L
+        st.tokens_pad.scatter_(1, ps[..., None].expand(-1, -1, self.C), new.view(st.B, -1, self.C).to(st.tokens_pad.dtype))
+        st.k.add_(1)
+
+    def _draw_all(self, st: _State):
+        "All head noise of one sample, in the eager order and sizes, into st.noise_flat."
+        for off, n in st.draws: st.noise_flat[off:off + n].normal_(generator=self.generator)
+
+    def _prepare_uniform(self, st: _State, B2: int, D: int, n_draws: int):
+        dev, L, C, B = self.device, self.L, self.C, st.B
+        lay = uniform_layout(self.plan, B, n_draws)
+        st.S, st.M, st.draws = lay['S'], lay['M'], lay['draws']
+        st.cur, st.jtab, st.valid, st.noise_idx = (lay[k].to(dev) for k in ('cur', 'jtab', 'valid', 'noise_idx'))
+        ks = [k for k, (cur, nxt, _) in enumerate(self.plan) if cur > nxt]
+        st.scales = self.scales[ks].clone()                                     # (S,)
+        st.noise_flat = torch.zeros(lay['rows'] + 1, C, device=dev)             # last row stays 0 (padding)
+        st.tokens_pad = torch.zeros(B, L + 1, C, device=dev)                    # column L takes the padding slots
+        st.tokens = st.tokens_pad[:, :L]
+        st.rank = torch.zeros(B, L, dtype=torch.long, device=dev)
+        st.pred_s = torch.zeros(st.S, B, st.M, dtype=torch.long, device=dev)
+        st.pred_g = torch.zeros(st.S, B, st.M, dtype=torch.long, device=dev)
+        st.z_u = torch.zeros(B2, st.M, D, device=dev)
+        st.k = torch.zeros((), dtype=torch.long, device=dev)
+
+    def _start(self, st: _State, labels, seed):
+        "Reset the buffers, reseed, draw the orders (and, uniform, the step tables and all noise), set the class rows."
+        dev, B, L = self.device, st.B, self.L
+        if seed is not None: self.generator.manual_seed(seed)
+        st.tokens.zero_()
+        st.orders.copy_(torch.rand(B, L, device=dev, generator=self.generator).argsort(dim=1))   # = TorchRNG.orders
+        if self.uniform:
+            st.k.zero_()
+            st.rank.scatter_(1, st.orders, torch.arange(L, device=dev).expand(B, L))            # rank[orders[i]] = i
+            P = torch.where(st.valid, st.orders[:, st.jtab], L).sort(dim=-1).values             # (B, S, M) ascending, pad = L
+            st.pred_s.copy_(P.transpose(0, 1))
+            st.pred_g.copy_(torch.where(P == L, P[..., :1], P).transpose(0, 1))                # pad -> a real position
+            if st.draw_graph is not None: st.draw_graph.replay()
+            else: self._draw_all(st)
+        st.cls[:B].copy_(self.model.class_embedding(None if labels is None else torch.as_tensor(labels, device=dev), B))
+
+    def _steps(self, st: _State):
+        "(cond, token) callables of each AR step that predicts tokens, graph replays where captured."
+        if self.uniform:
+            cond = st.cond_graphs[0].replay if self.cuda_graphs else (lambda: self._run(self._cond_uniform, st))
+            tok = st.token_graphs[0].replay if self.cuda_graphs else (lambda: self._run(self._token_uniform, st))
+            return [(cond, tok)] * st.S
+        out = []
+        for k, (cur, nxt, _) in enumerate(self.plan):
+            m = cur - nxt
+            if m == 0: continue
+            if self.cuda_graphs:
+                def tok(m=m):
+                    if not self.rng_in_graph: self._draw(st.noise[m])
+                    st.token_graphs[m].replay()
+                out.append((st.cond_graphs[k].replay, tok))
+            else:
+                out.append((lambda k=k: self._run(self._cond_piece, st, k), lambda m=m: self._run(self._token_piece, st, m)))
+        return out
+
     # -- buffers and graphs -------------------------------------------------------------------------------------
     @torch.no_grad()
     def prepare(self, B: int) -> _State:
@@ -300,7 +441,8 @@ class FastSampler:
         st.scale = torch.ones((), device=dev)
         D = self.model.decoder_pos_embed_learned.shape[-1]
         n_draws = self.T + 1 if self.kind == 'teacher' else 1
-        for cur, nxt, _ in self.plan:
+        if self.uniform: self._prepare_uniform(st, B2, D, n_draws)
+        for cur, nxt, _ in ([] if self.uniform else self.plan):
             m = cur - nxt
             if m == 0 or m in st.z: continue
             st.z[m] = torch.zeros(B2, m, D, device=dev)
@@ -310,12 +452,14 @@ class FastSampler:
         self.states[B] = st
         return st
 
-    def _graph(self, fn, register_rng: bool):
-        "Warm `fn` up on a side stream, then capture it into a CUDA graph in the sampler's shared pool."
+    def _graph(self, fn, register_rng: bool, before=None):
+        "Warm `fn` up on a side stream (`before()` ahead of each warm-up call), then capture it into a CUDA graph in the sampler's shared pool."
         dev = self.device
         side = torch.cuda.Stream(dev); side.wait_stream(torch.cuda.current_stream(dev))
         with torch.cuda.stream(side):
-            for _ in range(self.warmup): fn()
+            for _ in range(self.warmup):
+                if before is not None: before()
+                fn()
         torch.cuda.current_stream(dev).wait_stream(side)
         g = torch.cuda.CUDAGraph()
         if register_rng: g.register_generator_state(self.generator)             # draws inside the graph (torch >= 2.5)
@@ -324,10 +468,17 @@ class FastSampler:
         return g
 
     def _run(self, fn, *args):
-        with torch.no_grad(), self._amp('cond' if fn == self._cond_piece else 'token'): fn(*args)
+        with torch.no_grad(), self._amp('cond' if fn in (self._cond_piece, self._cond_uniform) else 'token'): fn(*args)
 
     def _capture(self, st: _State):
         state = self.generator.get_state()
+        if self.uniform:                              # one graph per piece, replayed at every step; st.k picks the step
+            reset = lambda: st.k.zero_()
+            st.cond_graphs[0] = self._graph(lambda: self._run(self._cond_uniform, st), False, reset)
+            st.token_graphs[0] = self._graph(lambda: self._run(self._token_uniform, st), False, reset)
+            if self.rng_in_graph: st.draw_graph = self._graph(lambda: self._draw_all(st), True)
+            self.generator.set_state(state)
+            return
         for k, (cur, nxt, _) in enumerate(self.plan):
             m = cur - nxt
             if m == 0: continue
@@ -347,24 +498,9 @@ class FastSampler:
         B = len(labels) if labels is not None else bsz
         if B is None: raise ValueError('pass labels or bsz')
         st = self.prepare(B)
-        if seed is not None: self.generator.manual_seed(seed)
-        dev = self.device
-        st.tokens.zero_()
-        st.orders.copy_(torch.rand(B, self.L, device=dev, generator=self.generator).argsort(dim=1))   # = TorchRNG.orders
-        if labels is not None:
-            st.cls[:B].copy_(self.model.class_embedding(torch.as_tensor(labels, device=dev), B))
-        else:
-            st.cls[:B].copy_(self.model.class_embedding(None, B))
-        for k, (cur, nxt, _) in enumerate(self.plan):
-            m = cur - nxt
-            if m == 0: continue
-            if self.cuda_graphs:
-                st.cond_graphs[k].replay()
-                if not self.rng_in_graph: self._draw(st.noise[m])
-                st.token_graphs[m].replay()
-            else:
-                self._run(self._cond_piece, st, k)
-                self._run(self._token_piece, st, m)
+        self._start(st, labels, seed)
+        for cond, tok in self._steps(st):
+            cond(); tok()
         tokens = st.tokens.clone()
         return self.model.unpatchify(tokens) if unpatchify else tokens
 
@@ -374,25 +510,15 @@ class FastSampler:
         B = len(labels)
         st, dev = self.prepare(B), self.device
         cuda = dev.type == 'cuda'
-        self.generator.manual_seed(seed); st.tokens.zero_()
-        st.orders.copy_(torch.rand(B, self.L, device=dev, generator=self.generator).argsort(dim=1))
-        st.cls[:B].copy_(self.model.class_embedding(torch.as_tensor(labels, device=dev), B))
+        self._start(st, labels, seed)
         marks = []
         def mark():
             if cuda: e = torch.cuda.Event(enable_timing=True); e.record(); marks.append(e)
             else: marks.append(time.perf_counter())
         mark()
-        for k, (cur, nxt, _) in enumerate(self.plan):
-            m = cur - nxt
-            if m == 0: continue
-            if self.cuda_graphs: st.cond_graphs[k].replay()
-            else: self._run(self._cond_piece, st, k)
-            mark()
-            if self.cuda_graphs:
-                if not self.rng_in_graph: self._draw(st.noise[m])
-                st.token_graphs[m].replay()
-            else: self._run(self._token_piece, st, m)
-            mark()
+        for cond, tok in self._steps(st):
+            cond(); mark()
+            tok(); mark()
         if cuda: torch.cuda.synchronize(dev)
         d = [(marks[i].elapsed_time(marks[i + 1]) if cuda else 1e3 * (marks[i + 1] - marks[i])) for i in range(len(marks) - 1)]
         return dict(cond_ms=sum(d[0::2]), token_ms=sum(d[1::2]), total_ms=sum(d), steps=len(d) // 2)
@@ -407,7 +533,7 @@ def graph_check(model: MAR, student=None, labels=None, num_iter: int = 8, cfg: f
                 seed: int = 0, dtypes=('fp32', 'bf16')) -> dict:
     """Compare, on the model's device, the fast sampler (teacher and student, each dtype) with the eager loop in fp32
     (`vs_eager`) and, on CUDA, its graph path with its graph-free path (`graph_vs_nograph`, expected ~0: same kernels)
-    and with itself (`graph_repeat`, expected 0). Returns {'<kind>_<dtype>': {...: dict(max_abs, rel_l2)}} and, for
+    and with itself (`graph_repeat`, expected 0); the same for the uniform path (`uniform_*`). Returns {'<kind>_<dtype>': {...: dict(max_abs, rel_l2)}} and, for
     scale, {'<kind>_seed_gap': dict(max_abs, rel_l2)}: the eager loop at seed + 1 against seed."""
     from marval.sampling import sample_tokens, DiffusionTokenSampler
     from marval.distill import OneStepGenerator, StudentTokenSampler
@@ -422,10 +548,16 @@ def graph_check(model: MAR, student=None, labels=None, num_iter: int = 8, cfg: f
         for dt in dtypes:
             plain = FastSampler.from_token_sampler(model, ts, num_iter=num_iter, cfg=w, dtype=dt, cuda_graphs=False)(labels, seed)
             res = {'vs_eager': _gap(plain, ref)}
+            uni = FastSampler.from_token_sampler(model, ts, num_iter=num_iter, cfg=w, dtype=dt, cuda_graphs=False, uniform=True)(labels, seed)
+            res['uniform_vs_eager'] = _gap(uni, ref)
             if graphs_supported(dev):
                 fg = FastSampler.from_token_sampler(model, ts, num_iter=num_iter, cfg=w, dtype=dt, cuda_graphs=True)
                 g1, g2 = fg(labels, seed), fg(labels, seed)
                 res.update(graph_vs_nograph=_gap(g1, plain), graph_repeat=_gap(g2, g1), graph_vs_eager=_gap(g1, ref),
                            rng_in_graph=fg.rng_in_graph)
+                fu = FastSampler.from_token_sampler(model, ts, num_iter=num_iter, cfg=w, dtype=dt, cuda_graphs=True, uniform=True)
+                u1, u2 = fu(labels, seed), fu(labels, seed)
+                res.update(uniform_graph_vs_nograph=_gap(u1, uni), uniform_graph_repeat=_gap(u2, u1),
+                           uniform_graph_vs_eager=_gap(u1, ref))
             out[f'{kind}_{dt}'] = res
     return out

@@ -36,6 +36,32 @@ def test_bench_report(tmp_path):
                and x.get('size') == 'base' and 'median_s' in x)
     assert m['student.base.bs1_s'] == best
     assert (tmp_path / 'joined.md').read_text().count('| check |') == 0 and 'Equality check' in (tmp_path / 'joined.md').read_text()
+    md = (tmp_path / 'joined.md').read_text()
+    assert '| 1.89 | <= 4 | yes | nvidia_h100_80gb_hbm3, 2026-11-22 (older code) |' in md   # teacher: the older H100 figure
+    # joining the joined report again (with --annotate) keeps each measurement once and adds the work columns
+    r = _run('tools/bench_report.py', '--main', tmp_path / 'joined.json', b / 'nvidia_h200_check.json', '--name', 'again',
+             '--out', tmp_path / 'again', '--annotate')
+    assert r.returncode == 0, r.stderr[-2000:]
+    j, a = (json.loads(p.read_text()) for p in (tmp_path / 'joined.json', tmp_path / 'again' / 'again.json'))
+    assert len(a['rows']) == len(j['rows']) and a['meta']['command'].count('nvidia_h200_check') == 1
+    st = [x for x in a['rows'] if x.get('what') == 'sampler' and x['kind'] == 'student' and x['batch'] == 1]
+    assert st and all(0 < x['mfu'] < 1 and x['x_bound'] > 1 and x['gflops'] > 1000 for x in st)
     bad = _run('tools/bench_report.py', '--main', b / 'nvidia_h200.json', b / 'nvidia_h100_80gb_hbm3.json', '--name', 'x',
                '--out', tmp_path / 'bad')
     assert bad.returncode != 0 and 'several devices' in (bad.stderr + bad.stdout)
+
+def test_bench_levers_plan(tmp_path):
+    "The GPU lever plan: the batch-1 student variants first (the unmet target), each job runnable (CPU smoke, from job 8)."
+    sys.path.insert(0, str(ROOT / 'tools' / 'gpu'))
+    try: import bench_levers
+    finally: sys.path.pop(0)
+    js = bench_levers.jobs()
+    first = [(j['kind'], j['batch'], bool(j.get('uniform')), bool(j.get('compile'))) for j in js[:3]]
+    assert first == [('student', 1, False, False), ('student', 1, True, False), ('student', 1, True, True)]
+    assert any(j.get('compile_mode') == 'max-autotune-no-cudagraphs' for j in js)
+    assert {(j['size'], j['kind']) for j in js if j.get('batch') == 256} >= {('huge', 'student'), ('huge', 'teacher')}
+    r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--start', '8', '--name', 'part2')
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads((tmp_path / 'part2.json').read_text())['rows']
+    assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False)) - 8
+    assert all('status' not in x for x in rows), [x.get('status') for x in rows]

@@ -7,7 +7,9 @@ only at the end; the per-job .md/.csv/.json are rewritten after every job), or t
 
 metrics.json is written afresh: the 2-GPU keys (`--ddp-json`, `marval.bench.merge_ddp`), the headline of the --main
 rows (`marval.bench.headline`), and, under `previous.<device>.*`, the headline keys of each --previous report that
-the main rows do not measure (with its date), so no key silently mixes two devices.
+the main rows do not measure (with its date), so no key silently mixes two devices. `--annotate` fills the work
+columns (GFLOP, GB of weights read, MFU, roofline bound; `marval.bench.add_cost`) into sampler rows of reports
+written before the benchmark recorded them, from their preset's architecture (the GPU runs used the presets).
 """
 import argparse, json, re, sys
 from pathlib import Path
@@ -22,18 +24,27 @@ def main(argv=None):
     ap.add_argument('--out', default='results/bench')
     ap.add_argument('--ddp-json', default=None)
     ap.add_argument('--previous', nargs='*', default=[], help='older reports whose unmeasured keys are kept, prefixed')
+    ap.add_argument('--annotate', action='store_true', help='fill the FLOP/byte/MFU/roofline columns of older sampler rows')
     a = ap.parse_args(argv)
     out = Path(a.out)
     reports = [json.loads(Path(f).read_text()) for f in a.main]
     devices = {r['meta']['device'] for r in reports}
     if len(devices) != 1: sys.exit(f'--main reports come from several devices: {sorted(devices)}')
-    meta = dict(reports[0]['meta'], command='; '.join(r['meta'].get('command', '') for r in reports))
-    rows = [row for r in reports for row in r['rows']]
+    note = ' (work columns added by tools/bench_report.py --annotate)'
+    parts = [c for r in reports for c in r['meta'].get('command', '').replace(note, '').split('; ') if c]
+    meta = dict(reports[0]['meta'], command='; '.join(dict.fromkeys(parts)))    # a joined report joined again: once
+    rows, seen = [], set()
+    for row in (row for r in reports for row in r['rows']):
+        key = json.dumps({k: v for k, v in row.items() if k not in bench.COST_FIELDS}, sort_keys=True)
+        if key not in seen: seen.add(key); rows.append(row)                     # the same measurement only once
+    if a.annotate:
+        bench.add_cost(rows, meta['device'])
+        meta['command'] += note
     mpath = out / 'metrics.json'
     if mpath.exists(): mpath.unlink()
     if a.ddp_json: bench.merge_ddp(out, a.ddp_json)
-    head = bench.write_report(rows, out, a.name, meta, metrics=True)
-    for f in a.previous:
+    head = bench.headline(rows, meta)
+    for f in a.previous:                               # before the report, so its targets table can show them
         prev = json.loads(Path(f).read_text())
         slug = re.sub(r'[^a-z0-9]+', '_', prev['meta']['device'].lower()).strip('_')
         old = bench.headline(prev['rows'], prev['meta'])
@@ -41,6 +52,7 @@ def main(argv=None):
         keep[f'previous.{slug}.date'] = prev['meta'].get('date')
         keep[f'previous.{slug}.source'] = str(f)
         update_json(mpath, keep)
+    bench.write_report(rows, out, a.name, meta, metrics=True)
     print(json.dumps(json.loads(mpath.read_text()), indent=1))
     return 0
 

@@ -1,28 +1,40 @@
 """GPU job (issue 6): the speed levers on MAR-B, most important first, through `marval.bench.run_plan` (the same code as
 `marval bench` and nbs/07_bench.ipynb); only the job list differs from tools/gpu/bench.py:
-  1. MARVAL-B student, batch 1, fast path (bf16 transformer + last-block pruning + CUDA graphs), plain and compiled;
-  2. the GSIM distillation step (one transformer call for class + null contexts), plain and with compiled heads;
-  3. the student at batch 256, plain and compiled;
-  4. the equality check (fast vs eager, graphs vs no graphs; fp32 and bf16);
-  5. the teacher (batch 1 and 256) and the MAR-L/H students at batch 1.
-Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out.
+  1. MARVAL-B student, batch 1, fast path (bf16 transformer + last-block pruning + CUDA graphs): plain, uniform (one
+     shape for every AR step, one graph per piece replayed at every step), uniform + compiled (static shapes);
+  2. the MAR-B teacher at batch 1, plain and uniform;
+  3. the equality check (fast vs eager, graphs vs no graphs, uniform; fp32 and bf16);
+  4. the student at batch 1 compiled (dynamic shapes, ~2 min to compile) and uniform + max-autotune (inductor's
+     tuned Triton products, `compile_mode='max-autotune-no-cudagraphs'`; compile time unknown);
+  5. the student (plain, compiled) and the teacher at batch 256;
+  6. the MAR-L/H students and teachers at batch 1, MAR-H at batch 256;
+  7. the GSIM distillation step, plain and with compiled heads.
+Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
+every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
-    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 280
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 540
+    # a second call, after a cut first one that finished N jobs:
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 540 --start N --name nvidia_h200_part2
 CPU smoke test: python3 tools/gpu/bench_levers.py --out /tmp/bl --smoke
 """
 import argparse, json, shlex, sys, time
 import torch
 
 
-def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(256,), latency_sizes=('large', 'huge')):
+def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(256,), latency_sizes=('large', 'huge'),
+         big_sizes=('huge',), autotune=True):
     fast = dict(job='sampler', K=K, steps=steps, repeats=None, path='fast', dtype='bf16', graphs=True, decode=False, main=True)
-    js = [dict(fast, size=size, kind='student', batch=1), dict(fast, size=size, kind='student', batch=1, compile=True),
-          dict(job='distill', size=size, batch=distill_batch, steps=distill_steps),
-          dict(job='distill', size=size, batch=distill_batch, steps=distill_steps, compile=True)]
-    for b in big: js += [dict(fast, size=size, kind='student', batch=b), dict(fast, size=size, kind='student', batch=b, compile=True)]
-    js.append(dict(job='check', size=size, steps=steps))
-    js += [dict(fast, size=size, kind='teacher', batch=b) for b in (1,) + tuple(big)]
-    js += [dict(fast, size=s, kind='student', batch=1) for s in latency_sizes]
+    st1, te1 = dict(fast, size=size, kind='student', batch=1), dict(fast, size=size, kind='teacher', batch=1)
+    js = [st1, dict(st1, uniform=True), dict(st1, uniform=True, compile=True), te1, dict(te1, uniform=True),
+          dict(job='check', size=size, steps=steps), dict(st1, compile=True)]
+    if autotune: js.append(dict(st1, uniform=True, compile=True, compile_mode='max-autotune-no-cudagraphs'))
+    for b in big:
+        js += [dict(fast, size=size, kind='student', batch=b), dict(fast, size=size, kind='student', batch=b, compile=True),
+               dict(fast, size=size, kind='teacher', batch=b)]
+    js += [dict(fast, size=s, kind=k, batch=1) for s in latency_sizes for k in ('student', 'teacher')]
+    js += [dict(fast, size=s, kind=k, batch=b) for s in big_sizes for b in big for k in ('student', 'teacher')]
+    js += [dict(job='distill', size=size, batch=distill_batch, steps=distill_steps),
+           dict(job='distill', size=size, batch=distill_batch, steps=distill_steps, compile=True)]
     return js
 
 
@@ -30,23 +42,26 @@ def main(argv=None):
     from marval import bench
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True)
-    ap.add_argument('--budget-s', type=float, default=280.0)
+    ap.add_argument('--budget-s', type=float, default=540.0)
     ap.add_argument('--ddp-json', default=None)
     ap.add_argument('--smoke', action='store_true', help='tiny random model on the CPU (a test of this script)')
+    ap.add_argument('--start', type=int, default=0, help='skip the first START jobs (a second call continues a cut one)')
+    ap.add_argument('--name', default=None, help='report file stem (default: the device name); use another for a --start call')
     a = ap.parse_args(argv)
     kw = {}
     if a.smoke:
-        js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=())
+        js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False)
         for j in js:
             if j['job'] == 'sampler': j['repeats'] = 1
         kw = dict(model_overrides={'encoder_depth': 1, 'decoder_depth': 1, 'diffloss_d': 1}, vae_ch=32, device='cpu')
     else:
         js = jobs()
+    js = js[a.start:]
     torch.backends.cudnn.benchmark = True
     print(f'torch {torch.__version__}, {torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"}', flush=True)
     t0 = time.time()
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py ' + shlex.join(sys.argv[1:] if argv is None else argv)
-    r = bench.run_plan(js, a.out, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
+    r = bench.run_plan(js, a.out, name=a.name, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
     print(f'\n== headline ({time.time() - t0:.0f} s) ==')
     for k in sorted(r['headline']): print(f'{k:45s} {r["headline"][k]}')
     return 0
