@@ -230,7 +230,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     cost = sampler_cost(model.cfg, kind, batch, num_iter, steps, w != 1.0)
     name = device_name(dev)
     peak, bound = peak_bf16(name), roofline_s(cost, name)
-    t = time_fn(sample, n, 1, dev, budget_s, warm)
+    t = time_fn(sample, n, 0 if path == 'fast' else 1, dev, budget_s, warm)   # the fast path's setup call was its warm-up
     rows = [dict(base, decode=False, img_per_s=batch / t['median_s'], s_per_img=t['median_s'] / batch, **t,
                  gflops=cost['flops'] / 1e9, weight_gb=cost['weight_bytes'] / 1e9,
                  mfu=cost['flops'] / t['median_s'] / peak if peak else None, bound_s=bound,
@@ -444,6 +444,12 @@ TARGETS = [('student.base.bs1_s', '<=', 0.040, 'MARVAL-B student, batch 1, K=64,
            ('teacher.base.bs1_s', '<=', 4.0, 'MAR-B teacher, batch 1, K=64, 100 steps, CFG (s)'),
            ('student.base.bs256_x_official', '>=', 2.0, 'student batch-256 throughput / official (1-step head)'),
            ('teacher.base.bs256_x_official', '>=', 2.0, 'teacher batch-256 throughput / official'),
+           ('student.large.bs1_s', '<=', 0.040, 'MARVAL-L student, batch 1 (s) (the B limit; "also L and H")'),
+           ('student.huge.bs1_s', '<=', 0.040, 'MARVAL-H student, batch 1 (s) (the B limit)'),
+           ('teacher.large.bs1_s', '<=', 4.0, 'MAR-L teacher, batch 1 (s) (the B limit)'),
+           ('teacher.huge.bs1_s', '<=', 4.0, 'MAR-H teacher, batch 1 (s) (the B limit)'),
+           ('student.huge.bs256_x_official', '>=', 2.0, 'MARVAL-H student batch-256 throughput / official'),
+           ('teacher.huge.bs256_x_official', '>=', 2.0, 'MAR-H teacher batch-256 throughput / official'),
            ('distill.base.img_per_s_per_gpu', '>=', 250.0, 'GSIM distillation, MAR-B, img/s per GPU'),
            ('ddp.scaling_2gpu', '>=', 0.9, 'DDP scaling efficiency on 2 GPUs (1.8x)')]   # issue 6
 
@@ -505,7 +511,9 @@ def write_report(rows: list[dict], out_dir, name: str, meta: dict, metrics: bool
         md += [f"| {r['kind']} | {r['path']} | {r['dtype']} | {_fmt(r['max_abs'])} | {_fmt(r['rel_l2'])} | {_fmt(r['limit'])} | "
                f"{_fmt(r['ok'])} | {_fmt(r.get('seed_gap_rel_l2'))} |" for r in checks]
     skipped = [r for r in rows if r.get('status')]
-    if skipped: md += ['', 'Not run: ' + '; '.join(f"{r.get('job')} {r.get('size', '')} {r.get('kind', '')} b{r.get('batch', '')}: {r['status']}" for r in skipped)]
+    label = lambda r: ' '.join(str(x) for x in (r.get('job'), r.get('size', ''), r.get('kind', ''), f"b{r.get('batch', '')}",
+                                                  variant_name(r.get('compile', False), r.get('uniform', False), r.get('compile_mode'))))
+    if skipped: md += ['', 'Not run: ' + '; '.join(f"{label(r)}: {r['status']}" for r in skipped)]
     head = headline(rows, meta)
     mpath = out_dir / 'metrics.json'
     known = {**(json.loads(mpath.read_text()) if mpath.exists() else {}), **head}
@@ -539,6 +547,10 @@ class _Models:
         if self.vae is None: self.vae = random_vae_tokenizer(self.device, self.vae_ch)
         return self.vae
 
+def _variant(j: dict) -> dict:
+    "The variant name a job's rows get (sampler jobs), for the rows of jobs that did not run."
+    return dict(variant=variant_name(j.get('compile', False), j.get('uniform', False), j.get('compile_mode'))) if j.get('job') == 'sampler' else {}
+
 def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=None, budget_s: float | None = None,
              model_overrides: dict | None = None, vae_ch: int = 128, command: str = '', ddp_json=None,
              metrics: bool = True, verbose: bool = True, strict: bool = False) -> dict:
@@ -553,7 +565,7 @@ def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=Non
     for j in jobs:
         left = None if budget_s is None else budget_s - (time.perf_counter() - t_start)
         if left is not None and left <= 0:
-            rows.append(dict(j, what=j['job'], status='skipped (time budget)')); continue
+            rows.append(dict(j, what=j['job'], status='skipped (time budget)', **_variant(j))); continue
         t0 = time.perf_counter()
         try:
             if j['job'] == 'check':
@@ -575,7 +587,7 @@ def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=Non
         except Exception as e:
             if strict: raise
             import traceback; traceback.print_exc()
-            rows.append(dict(j, what=j['job'], status=f'failed: {type(e).__name__}: {str(e)[:160]}'))
+            rows.append(dict(j, what=j['job'], status=f'failed: {type(e).__name__}: {str(e)[:160]}', **_variant(j)))
         finally:
             if dev.type == 'cuda': torch.cuda.empty_cache()
         if verbose:

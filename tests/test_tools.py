@@ -25,13 +25,13 @@ def test_tiny_metrics(tmp_path):
 def test_bench_report(tmp_path):
     "Joining the H200 reports rebuilds metrics.json afresh; keys the run did not measure are kept only as previous.*."
     b = ROOT / 'results' / 'bench'
-    r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200.json', b / 'nvidia_h200_check.json', '--name', 'joined',
+    r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200_run1.json', b / 'nvidia_h200_check.json', '--name', 'joined',
              '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / 'metrics.json').read_text())
     assert m['device'] == 'NVIDIA H200' and m['check.graph_equals_eager'] is True and 'ddp.scaling_2gpu' in m
     assert 'teacher.base.bs1_s' not in m and 'previous.nvidia_h100_80gb_hbm3.teacher.base.bs1_s' in m
-    rows = json.loads((b / 'nvidia_h200.json').read_text())['rows']
+    rows = json.loads((b / 'nvidia_h200_run1.json').read_text())['rows']
     best = min(x['median_s'] for x in rows if x.get('what') == 'sampler' and x.get('kind') == 'student' and x.get('batch') == 1
                and x.get('size') == 'base' and 'median_s' in x)
     assert m['student.base.bs1_s'] == best
@@ -46,6 +46,16 @@ def test_bench_report(tmp_path):
     assert len(a['rows']) == len(j['rows']) and a['meta']['command'].count('nvidia_h200_check') == 1
     st = [x for x in a['rows'] if x.get('what') == 'sampler' and x['kind'] == 'student' and x['batch'] == 1]
     assert st and all(0 < x['mfu'] < 1 and x['x_bound'] > 1 and x['gflops'] > 1000 for x in st)
+    # a later report's measurement of the same configuration replaces the earlier one
+    r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200_run1.json', b / 'nvidia_h200_run2.json', '--name', 'j12',
+             '--out', tmp_path / 'j12')
+    assert r.returncode == 0, r.stderr[-2000:]
+    j12 = json.loads((tmp_path / 'j12' / 'j12.json').read_text())['rows']
+    r2 = json.loads((b / 'nvidia_h200_run2.json').read_text())['rows']
+    pick = lambda rs: [x['median_s'] for x in rs if x.get('what') == 'sampler' and x['kind'] == 'student' and x['batch'] == 1
+                       and x['variant'] == 'compile']
+    assert pick(j12) == pick(r2) and len(pick(j12)) == 1
+    assert any(x.get('what') == 'distill' for x in j12)                          # what only run 1 measured stays
     bad = _run('tools/bench_report.py', '--main', b / 'nvidia_h200.json', b / 'nvidia_h100_80gb_hbm3.json', '--name', 'x',
                '--out', tmp_path / 'bad')
     assert bad.returncode != 0 and 'several devices' in (bad.stderr + bad.stdout)

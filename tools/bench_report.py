@@ -2,17 +2,23 @@
 (rows + meta) — for a GPU run that was stopped by its time limit before its last job (run_plan writes metrics.json
 only at the end; the per-job .md/.csv/.json are rewritten after every job), or to join the rows of two runs.
 
-    python tools/bench_report.py --main results/bench/nvidia_h200.json results/bench/nvidia_h200_check.json \
-        --name nvidia_h200 --ddp-json results/bench/ddp_check.json --previous results/bench/nvidia_h100_80gb_hbm3.json
+    python tools/bench_report.py --main results/bench/nvidia_h200_run1.json results/bench/nvidia_h200_run2.json \
+        results/bench/nvidia_h200_run2b.json --name nvidia_h200 --ddp-json results/bench/ddp_check.json \
+        --previous results/bench/nvidia_h100_80gb_hbm3.json --annotate
 
 metrics.json is written afresh: the 2-GPU keys (`--ddp-json`, `marval.bench.merge_ddp`), the headline of the --main
 rows (`marval.bench.headline`), and, under `previous.<device>.*`, the headline keys of each --previous report that
-the main rows do not measure (with its date), so no key silently mixes two devices. `--annotate` fills the work
+the main rows do not measure (with its date), so no key silently mixes two devices. The --main reports are joined
+in order, one row per configuration (what, size, kind, path, dtype, graphs, variant, batch, K, steps, decode): where
+two reports measured the same configuration, the later one's row is kept. `--annotate` fills the work
 columns (GFLOP, GB of weights read, MFU, roofline bound; `marval.bench.add_cost`) into sampler rows of reports
 written before the benchmark recorded them, from their preset's architecture (the GPU runs used the presets).
 """
 import argparse, json, re, sys
 from pathlib import Path
+
+
+CONFIG = ('what', 'size', 'kind', 'path', 'dtype', 'graphs', 'variant', 'batch', 'K', 'steps', 'decode')   # what a row measures
 
 
 def main(argv=None):
@@ -33,10 +39,14 @@ def main(argv=None):
     note = ' (work columns added by tools/bench_report.py --annotate)'
     parts = [c for r in reports for c in r['meta'].get('command', '').replace(note, '').split('; ') if c]
     meta = dict(reports[0]['meta'], command='; '.join(dict.fromkeys(parts)))    # a joined report joined again: once
-    rows, seen = [], set()
+    rows, at = [], {}
+    cfg = lambda row: json.dumps({k: row.get(k) for k in CONFIG}, sort_keys=True)
     for row in (row for r in reports for row in r['rows']):
-        key = json.dumps({k: v for k, v in row.items() if k not in bench.COST_FIELDS}, sort_keys=True)
-        if key not in seen: seen.add(key); rows.append(row)                     # the same measurement only once
+        if row.get('status'): continue
+        if cfg(row) in at: rows[at[cfg(row)]] = row                             # one row per configuration: the later wins
+        else: at[cfg(row)] = len(rows); rows.append(row)
+    for row in (row for r in reports for row in r['rows']):                    # jobs not run: only if no report ran them
+        if row.get('status') and cfg(row) not in at: at[cfg(row)] = len(rows); rows.append(row)
     if a.annotate:
         bench.add_cost(rows, meta['device'])
         meta['command'] += note

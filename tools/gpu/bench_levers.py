@@ -7,7 +7,7 @@
   4. the student at batch 1 compiled (dynamic shapes, ~2 min to compile) and uniform + max-autotune (inductor's
      tuned Triton products, `compile_mode='max-autotune-no-cudagraphs'`; compile time unknown);
   5. the student (plain, compiled) and the teacher at batch 256;
-  6. the MAR-L/H students and teachers at batch 1, MAR-H at batch 256;
+  6. the MAR-L/H students and teachers at batch 1, MAR-H at batch 256 (student plain and compiled, teacher);
   7. the GSIM distillation step, plain and with compiled heads.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
@@ -32,7 +32,8 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
         js += [dict(fast, size=size, kind='student', batch=b), dict(fast, size=size, kind='student', batch=b, compile=True),
                dict(fast, size=size, kind='teacher', batch=b)]
     js += [dict(fast, size=s, kind=k, batch=1) for s in latency_sizes for k in ('student', 'teacher')]
-    js += [dict(fast, size=s, kind=k, batch=b) for s in big_sizes for b in big for k in ('student', 'teacher')]
+    js += [dict(fast, size=s, kind='student', batch=b, **c) for s in big_sizes for b in big for c in ({}, dict(compile=True))]
+    js += [dict(fast, size=s, kind='teacher', batch=b) for s in big_sizes for b in big]
     js += [dict(job='distill', size=size, batch=distill_batch, steps=distill_steps),
            dict(job='distill', size=size, batch=distill_batch, steps=distill_steps, compile=True)]
     return js
@@ -46,6 +47,7 @@ def main(argv=None):
     ap.add_argument('--ddp-json', default=None)
     ap.add_argument('--smoke', action='store_true', help='tiny random model on the CPU (a test of this script)')
     ap.add_argument('--start', type=int, default=0, help='skip the first START jobs (a second call continues a cut one)')
+    ap.add_argument('--jobs', default=None, help='comma list of job indices to run, in that order (instead of --start)')
     ap.add_argument('--name', default=None, help='report file stem (default: the device name); use another for a --start call')
     a = ap.parse_args(argv)
     kw = {}
@@ -56,7 +58,7 @@ def main(argv=None):
         kw = dict(model_overrides={'encoder_depth': 1, 'decoder_depth': 1, 'diffloss_d': 1}, vae_ch=32, device='cpu')
     else:
         js = jobs()
-    js = js[a.start:]
+    js = [js[int(i)] for i in a.jobs.split(',')] if a.jobs else js[a.start:]
     torch.backends.cudnn.benchmark = True
     print(f'torch {torch.__version__}, {torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"}', flush=True)
     t0 = time.time()
