@@ -75,3 +75,15 @@ def test_bench_levers_plan(tmp_path):
     rows = json.loads((tmp_path / 'part2.json').read_text())['rows']
     assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False)) - 8
     assert all('status' not in x for x in rows), [x.get('status') for x in rows]
+
+def test_ddp_check_cpu(tmp_path):
+    "tools/gpu/ddp_check.py at world size 2 on the CPU (gloo): the 2-process GSIM update equals the 1-process update."
+    import os
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2',
+                        'tools/gpu/ddp_check.py', '--out', str(tmp_path), '--smoke'], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    d = json.loads((tmp_path / 'ddp_check.json').read_text())
+    assert d['world_size'] == 2 and d['ranks_identical'] and d['update_equal']
+    assert d['gen_grad_rel_err'] < 1e-4 and d['aux_grad_rel_err'] < 1e-4
