@@ -21,10 +21,10 @@ from .train import EMA, MomentSampler, autocast_for
 __all__ = ['OFFICIAL_TIMING', 'PEAK_BF16_DENSE', 'HBM_BYTES_PER_S', 'CHECK_LIMITS', 'WHATS', 'MD_COLUMNS', 'TARGETS',
            'COST_FIELDS', 'device_name', 'peak_bf16', 'official_timings', 'official_for', 'sync', 'summarize',
            'time_fn', 'randomize_zero_init', 'random_mar', 'random_student', 'random_vae_tokenizer', 'condition_flops',
-           'head_flops', 'gsim_step_flops', 'hbm_bandwidth', 'sampler_cost', 'roofline_s', 'default_repeats',
-           'variant_name', 'sampler_job', 'vae_job', 'check_job', 'gsim_draws', 'to_dev', 'shard_draws', 'gsim_step',
-           'distill_job', 'default_plan', 'attach_official', 'headline', 'targets_table', 'add_cost', 'write_report',
-           'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
+           'head_flops', 'gsim_step_flops', 'hbm_bandwidth', 'sampler_cost', 'roofline_s', 'cost_fields',
+           'default_repeats', 'variant_name', 'sampler_job', 'vae_job', 'check_job', 'gsim_draws', 'to_dev',
+           'shard_draws', 'gsim_step', 'distill_job', 'default_plan', 'attach_official', 'headline', 'targets_table',
+           'add_cost', 'write_report', 'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
 
 # %% ../nbs/07_bench.ipynb #c005
 OFFICIAL_TIMING = 'data/official_mar_timing_h200.json'
@@ -170,6 +170,13 @@ def roofline_s(cost: dict, device: str) -> float | None:
     if peak is None or bw is None: return None
     return sum(max(f / peak, b / bw) for _, f, b in cost['pieces'])
 
+def cost_fields(mc, kind: str, batch: int, K: int, steps: int, cfg: bool, median_s: float, device: str) -> dict:
+    "The work columns of a sampler row: GFLOP, GB of weights read, MFU, roofline bound (s) and measured / bound."
+    c = sampler_cost(mc, kind, batch, K, steps, cfg)
+    peak, bound = peak_bf16(device), roofline_s(c, device)
+    return dict(gflops=c['flops'] / 1e9, weight_gb=c['weight_bytes'] / 1e9, mfu=c['flops'] / median_s / peak if peak else None,
+                bound_s=bound, x_bound=median_s / bound if bound else None)
+
 # %% ../nbs/07_bench.ipynb #c014
 def _amp(device, dtype: str):
     dev = torch.device(device)
@@ -227,14 +234,9 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
         rel = ((out.float() - plain.float()).norm() / plain.float().norm()).item()
         base.update(rel_l2_vs_plain=rel, check_ok=rel <= CHECK_LIMITS['vs_eager_bf16'])
         del plain
-    cost = sampler_cost(model.cfg, kind, batch, num_iter, steps, w != 1.0)
-    name = device_name(dev)
-    peak, bound = peak_bf16(name), roofline_s(cost, name)
     t = time_fn(sample, n, 0 if path == 'fast' else 1, dev, budget_s, warm)   # the fast path's setup call was its warm-up
     rows = [dict(base, decode=False, img_per_s=batch / t['median_s'], s_per_img=t['median_s'] / batch, **t,
-                 gflops=cost['flops'] / 1e9, weight_gb=cost['weight_bytes'] / 1e9,
-                 mfu=cost['flops'] / t['median_s'] / peak if peak else None, bound_s=bound,
-                 x_bound=t['median_s'] / bound if bound else None)]
+                 **cost_fields(model.cfg, kind, batch, num_iter, steps, w != 1.0, t['median_s'], device_name(dev)))]
     if path == 'fast':                                                        # transformer vs token-sampler time
         rows[0].update({k: v for k, v in fs.breakdown(labels, seed).items() if k not in base})
     if tokenizer is not None:
@@ -478,10 +480,8 @@ def add_cost(rows: list[dict], device: str, overrides: dict | None = None) -> li
     before `sampler_job` recorded them. In place; returns the rows."""
     for r in rows:
         if r.get('what') != 'sampler' or r.get('decode') or 'median_s' not in r or r.get('gflops') is not None: continue
-        c = sampler_cost(get_preset(r['size'], **(overrides or {})).model, r['kind'], r['batch'], r['K'], r['steps'], r['cfg'] != 1.0)
-        peak, bound = peak_bf16(device), roofline_s(c, device)
-        r.update(gflops=c['flops'] / 1e9, weight_gb=c['weight_bytes'] / 1e9, mfu=c['flops'] / r['median_s'] / peak if peak else None,
-                 bound_s=bound, x_bound=r['median_s'] / bound if bound else None)
+        r.update(cost_fields(get_preset(r['size'], **(overrides or {})).model, r['kind'], r['batch'], r['K'], r['steps'],
+                             r['cfg'] != 1.0, r['median_s'], device))
     return rows
 
 def write_report(rows: list[dict], out_dir, name: str, meta: dict, metrics: bool = True) -> dict:

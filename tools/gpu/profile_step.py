@@ -34,16 +34,8 @@ def profile(fs, labels, seed=0):
     return by
 
 
-def wall(fs, labels, n=10):
-    fs(labels, 0); torch.cuda.synchronize()
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter(); fs(labels, 0); torch.cuda.synchronize(); ts.append(time.perf_counter() - t0)
-    return sorted(ts)[len(ts) // 2]
-
-
 def main(argv=None):
-    from marval.bench import random_mar, random_student
+    from marval.bench import random_mar, random_student, time_fn
     from marval.fast_sampling import FastSampler
     from marval.core import provenance
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,7 +54,7 @@ def main(argv=None):
         c = variant == 'compile'
         t0 = time.perf_counter()
         g = FastSampler(m, 'student', s, a.K, dtype='bf16', cuda_graphs=True, compile=c)
-        w = wall(g, labels)
+        w = time_fn(lambda: g(labels, 0), 10, 1, dev)['median_s']
         by, traced = profile(g, labels), 'graph replays'            # CUPTI reports the kernels of a replayed graph
         if not by:                                                  # older stacks: profile the same sampler without graphs
             g.cuda_graphs, g.states = False, {}
