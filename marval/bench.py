@@ -19,8 +19,8 @@ from .train import EMA, MomentSampler, autocast_for
 
 # %% auto #0
 __all__ = ['OFFICIAL_TIMING', 'PEAK_BF16_DENSE', 'HBM_BYTES_PER_S', 'CHECK_LIMITS', 'WHATS', 'MD_COLUMNS', 'TARGETS',
-           'COST_FIELDS', 'device_name', 'peak_bf16', 'official_timings', 'official_for', 'sync', 'summarize',
-           'time_fn', 'randomize_zero_init', 'random_mar', 'random_student', 'random_vae_tokenizer', 'condition_flops',
+           'device_name', 'peak_bf16', 'official_timings', 'official_for', 'sync', 'summarize', 'time_fn',
+           'randomize_zero_init', 'random_mar', 'random_student', 'random_vae_tokenizer', 'condition_flops',
            'head_flops', 'gsim_step_flops', 'hbm_bandwidth', 'sampler_cost', 'roofline_s', 'cost_fields',
            'default_repeats', 'variant_name', 'sampler_job', 'vae_job', 'check_job', 'gsim_draws', 'to_dev',
            'shard_draws', 'gsim_step', 'distill_job', 'default_plan', 'attach_official', 'headline', 'targets_table',
@@ -151,7 +151,7 @@ def sampler_cost(mc, kind: str, B: int, K: int = 64, steps: int = 100, cfg: bool
     W, d, C, Dd, De, r = mc.diffloss_w, mc.diffloss_d, mc.token_embed_dim, mc.decoder_embed_dim, mc.encoder_embed_dim, mc.mlp_ratio
     B2 = 2 * B if kind == 'teacher' and cfg else B
     T = steps if kind == 'teacher' else 1
-    call_f = 2 * C * W + 10 * d * W * W + 4 * W * W + 4 * C * W                # per row: input proj, blocks, final layer
+    call_f = head_flops(mc)['fwd'] - 2 * (256 * W + W * W + Dd * W)            # per row and call: no time MLP, no cond_embed
     tr_bytes = weight_bytes * ((4 + 2 * r) * (mc.encoder_depth * De * De + mc.decoder_depth * Dd * Dd) + De * Dd + C * De + Dd * W)
     head_bytes = weight_bytes * ((5 * d + 2) * W * W + 3 * C * W)             # fused adaLN (3d + 2)W², MLPs 2dW², in/out
     pieces = []
@@ -471,8 +471,6 @@ def targets_table(metrics: dict) -> list[str]:
         met = '' if v is None else _fmt(v <= lim if op == '<=' else v >= lim)
         lines.append(f'| {what} (`{key}`) | {_fmt(v)} | {op} {lim:g} | {met} | {src if v is not None else "not measured"} |')
     return lines
-
-COST_FIELDS = ('gflops', 'weight_gb', 'mfu', 'bound_s', 'x_bound')
 
 def add_cost(rows: list[dict], device: str, overrides: dict | None = None) -> list[dict]:
     """Fill the work columns (GFLOP, GB of weights, MFU, roofline) into the sampler rows (sampler alone) that lack
