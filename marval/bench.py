@@ -21,10 +21,10 @@ from .train import EMA, MomentSampler, autocast_for
 __all__ = ['OFFICIAL_TIMING', 'PEAK_BF16_DENSE', 'HBM_BYTES_PER_S', 'CHECK_LIMITS', 'WHATS', 'MD_COLUMNS', 'TARGETS',
            'device_name', 'peak_bf16', 'official_timings', 'official_for', 'sync', 'summarize', 'time_fn',
            'randomize_zero_init', 'random_mar', 'random_student', 'random_vae_tokenizer', 'condition_flops',
-           'head_flops', 'gsim_step_flops', 'hbm_bandwidth', 'sampler_cost', 'roofline_s', 'cost_fields',
-           'default_repeats', 'variant_name', 'sampler_job', 'vae_job', 'check_job', 'gsim_draws', 'to_dev',
-           'shard_draws', 'gsim_step', 'distill_job', 'default_plan', 'attach_official', 'headline', 'targets_table',
-           'add_cost', 'write_report', 'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
+           'condition_attention_flops', 'head_flops', 'gsim_step_flops', 'hbm_bandwidth', 'sampler_cost', 'roofline_s',
+           'cost_fields', 'default_repeats', 'variant_name', 'sampler_job', 'vae_job', 'check_job', 'gsim_draws',
+           'to_dev', 'shard_draws', 'gsim_step', 'distill_job', 'default_plan', 'attach_official', 'headline',
+           'targets_table', 'add_cost', 'write_report', 'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
 
 # %% ../nbs/07_bench.ipynb #c005
 OFFICIAL_TIMING = 'data/official_mar_timing_h200.json'
@@ -120,6 +120,12 @@ def condition_flops(mc, B: int, n_masked: int, rows: int | None = None) -> float
         f += 2 * B * Sd * 2 * Dd * Dd + 2 * B * rows * (2 + 2 * r) * Dd * Dd + 4 * B * rows * Sd * Dd - _block_flops(B, Sd, Dd, r)
     return f
 
+def condition_attention_flops(mc, B: int, n_masked: int, rows: int | None = None) -> float:
+    "The part of `condition_flops` in attention (QKᵀ and AV, 4·B·S_q·S_k·D per layer), the rest being linear layers."
+    Se, Sd = mc.buffer_size + mc.seq_len - n_masked, mc.buffer_size + mc.seq_len
+    f = mc.encoder_depth * 4 * B * Se * Se * mc.encoder_embed_dim + mc.decoder_depth * 4 * B * Sd * Sd * mc.decoder_embed_dim
+    return f if rows is None else f - 4 * B * (Sd - rows) * Sd * mc.decoder_embed_dim   # last block: queries at `rows` only
+
 def head_flops(mc) -> dict:
     "Per-row FLOPs of the head: forward, backward when trained, backward along x_t when frozen."
     W, d, C, Dd = mc.diffloss_w, mc.diffloss_d, mc.token_embed_dim, mc.decoder_embed_dim
@@ -146,7 +152,8 @@ def sampler_cost(mc, kind: str, B: int, K: int = 64, steps: int = 100, cfg: bool
     (decoder's last block at the predicted rows, the head's condition embedding once per AR step, time embeddings
     from a table; the uniform path's padding not counted: it is not needed work) and the weight bytes read (the
     transformer once per AR step, the head once per head call: `steps` calls for the teacher, 1 for the student).
-    Pieces: `tr` the transformer of each step, `head` each head call, for `roofline_s`."""
+    Pieces: `tr` the transformer of each step, `head` each head call, for `roofline_s`; `attn_flops`: the part of
+    `flops` in attention (`condition_attention_flops`)."""
     from marval.fast_sampling import step_plan
     W, d, C, Dd, De, r = mc.diffloss_w, mc.diffloss_d, mc.token_embed_dim, mc.decoder_embed_dim, mc.encoder_embed_dim, mc.mlp_ratio
     B2 = 2 * B if kind == 'teacher' and cfg else B
@@ -154,14 +161,15 @@ def sampler_cost(mc, kind: str, B: int, K: int = 64, steps: int = 100, cfg: bool
     call_f = head_flops(mc)['fwd'] - 2 * (256 * W + W * W + Dd * W)            # per row and call: no time MLP, no cond_embed
     tr_bytes = weight_bytes * ((4 + 2 * r) * (mc.encoder_depth * De * De + mc.decoder_depth * Dd * Dd) + De * Dd + C * De + Dd * W)
     head_bytes = weight_bytes * ((5 * d + 2) * W * W + 3 * C * W)             # fused adaLN (3d + 2)W², MLPs 2dW², in/out
-    pieces = []
+    pieces, attn = [], 0
     for cur, nxt, _ in step_plan(mc.seq_len, K):
         m = cur - nxt
         if m == 0: continue
+        attn += condition_attention_flops(mc, B2, cur, rows=m)
         tr = condition_flops(mc, B2, cur, rows=m) - 2 * B2 * cur * C * De      # z_proj of the known tokens only
         pieces.append(('tr', tr + 2 * B2 * m * Dd * W, tr_bytes))              # + the head's cond_embed, once per step
         pieces += [('head', B2 * m * call_f, head_bytes)] * T
-    return dict(flops=sum(p[1] for p in pieces), weight_bytes=sum(p[2] for p in pieces), pieces=pieces)
+    return dict(flops=sum(p[1] for p in pieces), weight_bytes=sum(p[2] for p in pieces), pieces=pieces, attn_flops=attn)
 
 def roofline_s(cost: dict, device: str) -> float | None:
     """A lower bound on the time of the call on `device`: each piece (a step's transformer, a head call) takes at
@@ -188,23 +196,24 @@ def default_repeats(kind: str, path: str, batch: int, graphs: bool = True) -> in
     if path == 'eager' or not graphs: return 3 if kind == 'student' else 1
     return 20 if kind == 'student' else 5
 
-def variant_name(compile: bool = False, uniform: bool = False, compile_mode: str | None = None) -> str:
-    "'plain', 'compile', 'autotune' (compile_mode max-autotune...), each with 'uniform+' in front when uniform."
+def variant_name(compile: bool = False, uniform: bool = False, compile_mode: str | None = None, attention: str | None = None) -> str:
+    """'plain', 'compile', 'autotune' (compile_mode max-autotune...), each with 'uniform+' in front when uniform and
+    '+<attention backend>' behind when one is forced ('flash' alone for a plain sampler with the flash backend)."""
     c = ('autotune' if compile_mode and compile_mode.startswith('max-autotune') else 'compile') if compile else ''
-    return '+'.join(x for x in ('uniform' if uniform else '', c) if x) or 'plain'
+    return '+'.join(x for x in ('uniform' if uniform else '', c, attention or '') if x) or 'plain'
 
 @torch.no_grad()
 def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64, steps: int = 100, cfg: float | None = None,
                 dtype: str = 'bf16', graphs: bool = True, tokenizer=None, student=None, repeats: int | None = None,
                 budget_s: float | None = None, seed: int = 0, size: str = '?', compile: bool = False, uniform: bool = False,
-                compile_mode: str | None = None) -> list[dict]:
+                compile_mode: str | None = None, attention: str | None = None) -> list[dict]:
     """Time sampling `batch` images (teacher or student, eager or fast); returns result rows: the sampler alone and,
     when a `tokenizer` is given, sampler + decode (same sampler object, so the graphs are captured once).
     `compile` (fast path) times the `torch.compile`d sampler and checks its samples against the plain fast sampler's
     (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`); so does `uniform` (one shape for every
-    AR step). Rows carry the call's FLOPs and weight bytes (`sampler_cost`), MFU and the roofline bound where the
+    AR step), and `attention` (an SDPA backend, `ATTENTION_BACKENDS`). Rows carry the call's FLOPs and weight bytes (`sampler_cost`), MFU and the roofline bound where the
     device's peaks are known."""
-    if (compile or uniform) and path != 'fast': raise ValueError('compile and uniform apply to the fast path')
+    if (compile or uniform or attention) and path != 'fast': raise ValueError('compile, uniform and attention apply to the fast path')
     dev = model.fake_latent.device
     cfg = (get_preset(size).sample.cfg if size in ('tiny', 'base', 'large', 'huge') else 2.9) if cfg is None else cfg
     w = cfg if kind == 'teacher' else 1.0
@@ -221,14 +230,14 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     elif path == 'fast':
         sync(dev); t0 = time.perf_counter()
         fs = FastSampler(model, kind, student, num_iter, w, num_sampling_steps=steps, dtype=dtype, cuda_graphs=graphs,
-                         compile=compile, uniform=uniform, compile_mode=compile_mode)
+                         compile=compile, uniform=uniform, compile_mode=compile_mode, attention=attention)
         out = fs(labels, seed); sync(dev)
         setup_s = time.perf_counter() - t0                                     # weights copy + graph capture + 1st call
         sample = warm = lambda: fs(labels, seed)
     else: raise ValueError(f"unknown path {path!r}: use 'eager' or 'fast'")
     n = repeats or default_repeats(kind, path, batch, graphs)
     base = dict(what='sampler', size=size, kind=kind, path=path, dtype=dtype, graphs=graphs, batch=batch, K=num_iter,
-                steps=steps if kind == 'teacher' else 1, cfg=w, setup_s=setup_s, variant=variant_name(compile, uniform, compile_mode))
+                steps=steps if kind == 'teacher' else 1, cfg=w, setup_s=setup_s, variant=variant_name(compile, uniform, compile_mode, attention))
     if base['variant'] != 'plain':
         plain = FastSampler(model, kind, student, num_iter, w, num_sampling_steps=steps, dtype=dtype, cuda_graphs=graphs)(labels, seed)
         rel = ((out.float() - plain.float()).norm() / plain.float().norm()).item()
@@ -347,9 +356,11 @@ WHATS = ('check', 'sampler', 'vae', 'distill')
 
 def default_plan(sizes=('base',), latency_sizes=(), batches=(1, 256), what=WHATS, K: int = 64, steps: int = 100,
                  distill_batch: int = 64, distill_steps: int = 20, eager: bool = True, decode: bool = True,
-                 ablation: bool = True, repeats: int | None = None, compile: bool = False, uniform: bool = False) -> list[dict]:
+                 ablation: bool = True, repeats: int | None = None, compile: bool = False, uniform: bool = False,
+                 attention=()) -> list[dict]:
     """The benchmark jobs, most important first; `compile` adds the torch.compile variants (student sampler, GSIM step),
-    `uniform` the one-shape variants of the batch-1 samplers (with `compile` also compiled)."""
+    `uniform` the one-shape variants of the batch-1 samplers (with `compile` also compiled), `attention` (SDPA backend
+    names) the student sampler at each batch size with each backend forced."""
     sizes, latency_sizes, jobs = list(sizes), list(latency_sizes), []
     S = lambda **kw: dict(job='sampler', K=K, steps=steps, repeats=repeats, **kw)
     fast = dict(path='fast', dtype='bf16', graphs=True, decode=decode)
@@ -370,6 +381,7 @@ def default_plan(sizes=('base',), latency_sizes=(), batches=(1, 256), what=WHATS
             for c in ((False, True) if compile else (False,)):
                 jobs.append(S(size=sizes[0], kind=kind, batch=batches[0], main=True, uniform=True, compile=c, **dict(fast, decode=False)))
     if 'sampler' in what:
+        jobs += [S(size=sizes[0], kind='student', batch=b, main=True, attention=a, **dict(fast, decode=False)) for a in attention for b in batches]
         for size in latency_sizes:
             for kind in ('student', 'teacher'): jobs.append(S(size=size, kind=kind, batch=1, main=True, **fast))
         if eager:
@@ -547,7 +559,8 @@ class _Models:
 
 def _variant(j: dict) -> dict:
     "The variant name a job's rows get (sampler jobs), for the rows of jobs that did not run."
-    return dict(variant=variant_name(j.get('compile', False), j.get('uniform', False), j.get('compile_mode'))) if j.get('job') == 'sampler' else {}
+    if j.get('job') != 'sampler': return {}
+    return dict(variant=variant_name(j.get('compile', False), j.get('uniform', False), j.get('compile_mode'), j.get('attention')))
 
 def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=None, budget_s: float | None = None,
              model_overrides: dict | None = None, vae_ch: int = 128, command: str = '', ddp_json=None,
@@ -574,7 +587,7 @@ def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=Non
                 rs = sampler_job(m, j['kind'], j['path'], j['batch'], j['K'], j['steps'], None, j['dtype'], j.get('graphs', False),
                                  models.tokenizer(j['size']) if j.get('decode') else None, repeats=j.get('repeats'),
                                  budget_s=None if left is None else max(left, 1.0), size=j['size'], compile=j.get('compile', False),
-                                 uniform=j.get('uniform', False), compile_mode=j.get('compile_mode'))
+                                 uniform=j.get('uniform', False), compile_mode=j.get('compile_mode'), attention=j.get('attention'))
                 rows += [dict(r, main=bool(j.get('main'))) for r in rs]
             elif j['job'] == 'vae':
                 rows.append(vae_job(models.tokenizer('base'), j['batch'], j['dtype'], j.get('repeats'), left))
@@ -618,6 +631,7 @@ def cli_args(p: argparse.ArgumentParser):
     p.add_argument('--no-ablation', action='store_true')
     p.add_argument('--compile', action='store_true', help='also time the torch.compile variants (student sampler, GSIM step)')
     p.add_argument('--uniform', action='store_true', help='also time the one-shape (uniform=True) batch-1 samplers')
+    p.add_argument('--attention', default='', help='comma list of SDPA backends (flash, efficient, cudnn, math): also time the student with each')
     p.add_argument('--out', default=None, help='output folder (default results/bench)')
     p.add_argument('--name', default=None, help='file stem (default: the device name)')
     p.add_argument('--device', default=None)
@@ -634,7 +648,7 @@ def cli_run(a: argparse.Namespace) -> int:
     for s in sizes + _csv(a.latency_sizes): check_num_iter(a.K, get_preset(s).model.seq_len)   # fail before any work
     jobs = default_plan(sizes, _csv(a.latency_sizes), [int(b) for b in _csv(a.batches)], _csv(a.what), a.K, a.steps,
                         a.distill_batch, a.distill_steps, not a.no_eager, not a.no_decode, not a.no_ablation, a.repeats,
-                        a.compile, a.uniform)
+                        a.compile, a.uniform, _csv(a.attention))
     ov = json.loads(a.model_overrides) if a.model_overrides else None
     r = run_plan(jobs, a.out, a.name, a.device, a.budget_s, ov, a.vae_ch, 'marval bench ' + shlex.join(sys.argv[2:]), a.ddp_json)
     print(f"wrote {r['out_dir']}/{r['name']}.md, .csv, .json and metrics.json")

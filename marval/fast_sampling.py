@@ -14,9 +14,9 @@ from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
 
 # %% auto #0
-__all__ = ['COMPILE_MODES', 'step_plan', 'chain_coefficients', 'HeadRunner', 'block_at_rows', 'condition_static', 'decoder_rows',
-           'block_masked', 'condition_uniform', 'uniform_layout', 'low_precision_copy', 'graphs_supported',
-           'FastSampler', 'graph_check']
+__all__ = ['COMPILE_MODES', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients', 'HeadRunner', 'block_at_rows',
+           'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout',
+           'low_precision_copy', 'graphs_supported', 'sdpa_backend', 'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -194,17 +194,27 @@ class _State:
         self.draw_graph = None
 
 COMPILE_MODES = (None, 'default', 'max-autotune-no-cudagraphs')   # the sampler captures its own CUDA graphs
+ATTENTION_BACKENDS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION', 'cudnn': 'CUDNN_ATTENTION', 'math': 'MATH'}
+
+def sdpa_backend(name: str | None):
+    "A context that restricts `scaled_dot_product_attention` to the backend `name` (a key of ATTENTION_BACKENDS; None: PyTorch's choice)."
+    if name is None: return contextlib.nullcontext()
+    if name not in ATTENTION_BACKENDS:
+        raise ValueError(f'unknown attention backend {name!r}: use None or one of {", ".join(ATTENTION_BACKENDS)}')
+    from torch.nn.attention import sdpa_kernel, SDPBackend
+    return sdpa_kernel(getattr(SDPBackend, ATTENTION_BACKENDS[name]))
 
 class FastSampler:
     """Fast masked-AR sampler computing `sample_tokens(..., rng='torch')`: `kind='teacher'` (100-step head chain,
     CFG) or `'student'` (one call of the `OneStepGenerator` `student`; guidance is distilled in, so `cfg` is ignored).
-    `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile_mode` is passed to `torch.compile`."""
+    `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile_mode` is passed to `torch.compile`;
+    `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels)."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
                  fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
-                 compile_mode: str | None = None):
+                 compile_mode: str | None = None, attention: str | None = None):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -227,6 +237,7 @@ class FastSampler:
         if compile_mode is not None and not compile: raise ValueError('compile_mode needs compile=True')
         self.full_low_precision, self.prune_last, self.compile = bool(full_low_precision), bool(prune_last), bool(compile)
         self.uniform, self.compile_mode = bool(uniform), compile_mode
+        sdpa_backend(attention); self.attention = attention                   # validates the name
         self.device = model.fake_latent.device
         if cuda_graphs is None: cuda_graphs = graphs_supported(self.device)
         if cuda_graphs and not graphs_supported(self.device):
@@ -468,7 +479,8 @@ class FastSampler:
         return g
 
     def _run(self, fn, *args):
-        with torch.no_grad(), self._amp('cond' if fn in (self._cond_piece, self._cond_uniform) else 'token'): fn(*args)
+        with torch.no_grad(), self._amp('cond' if fn in (self._cond_piece, self._cond_uniform) else 'token'), sdpa_backend(self.attention):
+            fn(*args)
 
     def _capture(self, st: _State):
         state = self.generator.get_state()

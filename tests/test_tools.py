@@ -73,8 +73,23 @@ def test_bench_levers_plan(tmp_path):
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--start', '8', '--name', 'part2')
     assert r.returncode == 0, r.stderr[-2000:]
     rows = json.loads((tmp_path / 'part2.json').read_text())['rows']
-    assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False)) - 8
+    assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False, attention=('math',))) - 8
     assert all('status' not in x for x in rows), [x.get('status') for x in rows]
+    assert [x['variant'] for x in rows if x.get('what') == 'sampler'][-1] == 'math'          # the forced SDPA backend
+    assert [j.get('attention') for j in js[20:]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
+
+def test_profile_step_smoke(tmp_path):
+    "tools/gpu/profile_step.py on the CPU (tiny model, CPU ops): the report and its per-kind FLOP rates are written."
+    r = _run('tools/gpu/profile_step.py', '--out', tmp_path, '--smoke')
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / 'profile_student_tiny_bs1.json').read_text())['results']['plain']
+    assert res['kernels_per_call'] > 0 and res['batch'] == 1 and res['call_tflop'] > 0
+    assert '| kind | kernels | ms per call | share | TFLOP/s |' in (tmp_path / 'profile_student_tiny_bs1.md').read_text()
+    (tmp_path / 'run_stdout.txt').write_text(r.stdout)                      # the per-kind table again, from the printout
+    r2 = _run('tools/gpu/profile_step.py', '--out', tmp_path / 're', '--size', 'tiny', '--K', '3', '--from-stdout', tmp_path / 'run_stdout.txt')
+    assert r2.returncode == 0, r2.stderr[-2000:]
+    md = (tmp_path / 're' / 'run.md').read_text()
+    assert '## plain' in md and f"{res['kernels_per_call']} kernels per call" in md
 
 def test_ddp_check_cpu(tmp_path):
     "tools/gpu/ddp_check.py at world size 2 on the CPU (gloo): the 2-process GSIM update equals the 1-process update."

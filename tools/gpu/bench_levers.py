@@ -8,7 +8,9 @@
      tuned Triton products, `compile_mode='max-autotune-no-cudagraphs'`; compile time unknown);
   5. the student (plain, compiled) and the teacher at batch 256;
   6. the MAR-L/H students and teachers at batch 1, MAR-H at batch 256 (student plain and compiled, teacher);
-  7. the GSIM distillation step, plain and with compiled heads.
+  7. the GSIM distillation step, plain and with compiled heads;
+  8. the SDPA backend forced (flash, efficient; PyTorch picks cuDNN's kernel on an H200): the MARVAL-B student at
+     batch 1 and the MARVAL-H student at batch 256 with each.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -22,7 +24,7 @@ import torch
 
 
 def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(256,), latency_sizes=('large', 'huge'),
-         big_sizes=('huge',), autotune=True):
+         big_sizes=('huge',), autotune=True, attention=('flash', 'efficient')):
     fast = dict(job='sampler', K=K, steps=steps, repeats=None, path='fast', dtype='bf16', graphs=True, decode=False, main=True)
     st1, te1 = dict(fast, size=size, kind='student', batch=1), dict(fast, size=size, kind='teacher', batch=1)
     js = [st1, dict(st1, uniform=True), dict(st1, uniform=True, compile=True), te1, dict(te1, uniform=True),
@@ -36,6 +38,8 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     js += [dict(fast, size=s, kind='teacher', batch=b) for s in big_sizes for b in big]
     js += [dict(job='distill', size=size, batch=distill_batch, steps=distill_steps),
            dict(job='distill', size=size, batch=distill_batch, steps=distill_steps, compile=True)]
+    for a in attention:
+        js += [dict(st1, attention=a)] + [dict(fast, size=s, kind='student', batch=b, attention=a) for s in big_sizes for b in big]
     return js
 
 
@@ -52,7 +56,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     kw = {}
     if a.smoke:
-        js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False)
+        js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False,
+                  attention=('math',))
         for j in js:
             if j['job'] == 'sampler': j['repeats'] = 1
         kw = dict(model_overrides={'encoder_depth': 1, 'decoder_depth': 1, 'diffloss_d': 1}, vae_ch=32, device='cpu')
