@@ -102,3 +102,23 @@ def test_ddp_check_cpu(tmp_path):
     d = json.loads((tmp_path / 'ddp_check.json').read_text())
     assert d['world_size'] == 2 and d['ranks_identical'] and d['update_equal']
     assert d['gen_grad_rel_err'] < 1e-4 and d['aux_grad_rel_err'] < 1e-4
+
+def test_kernel_floor(tmp_path):
+    "tools/gpu/kernel_floor.py: its product list is the sampler's linear-layer work (FLOPs as counted), and it runs (CPU smoke)."
+    sys.path.insert(0, str(ROOT / 'tools' / 'gpu'))
+    try: import kernel_floor
+    finally: sys.path.pop(0)
+    from marval.bench import sampler_cost
+    from marval.config import get_preset
+    from marval.fast_sampling import step_plan
+    for size, B, K in [('base', 1, 64), ('huge', 3, 16), ('tiny', 2, 5)]:
+        mc = get_preset(size).model
+        f = sum(2 * r * k * n for cur, nxt, _ in step_plan(mc.seq_len, K) if cur > nxt
+                for r, k, n in kernel_floor.step_products(mc, B, cur, cur - nxt))
+        c = sampler_cost(mc, 'student', B, K)
+        assert f == c['flops'] - c['attn_flops'], (size, f, c['flops'] - c['attn_flops'])
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke')
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / 'kernel_floor_tiny_bs1.json').read_text())
+    assert [x['kernels'] for x in res['launch']] == [10, 30] and len(res['steps']) == 3 and res['products_s_per_call'] > 0
+    assert '## Product floor' in (tmp_path / 'kernel_floor_tiny_bs1.md').read_text()
