@@ -76,7 +76,8 @@ def test_bench_levers_plan(tmp_path):
     assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False, attention=('math',))) - 8
     assert all('status' not in x for x in rows), [x.get('status') for x in rows]
     assert [x['variant'] for x in rows if x.get('what') == 'sampler'][-1] == 'math'          # the forced SDPA backend
-    assert [j.get('attention') for j in js[20:]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
+    assert [j.get('attention') for j in js[20:24]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
+    assert (js[24]['size'], js[24]['kind'], js[24]['batch'], js[24]['compile']) == ('huge', 'teacher', 256, True)
 
 def test_profile_step_smoke(tmp_path):
     "tools/gpu/profile_step.py on the CPU (tiny model, CPU ops): the report and its per-kind FLOP rates are written."

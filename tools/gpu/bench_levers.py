@@ -10,7 +10,8 @@
   6. the MAR-L/H students and teachers at batch 1, MAR-H at batch 256 (student plain and compiled, teacher);
   7. the GSIM distillation step, plain and with compiled heads;
   8. the SDPA backend forced (flash, efficient; PyTorch picks cuDNN's kernel on an H200): the MARVAL-B student at
-     batch 1 and the MARVAL-H student at batch 256 with each.
+     batch 1 and the MARVAL-H student at batch 256 with each;
+  9. the compiled MAR-H teacher at batch 256 (its head's 100 calls are where it loses against 2x).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -40,6 +41,7 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
            dict(job='distill', size=size, batch=distill_batch, steps=distill_steps, compile=True)]
     for a in attention:
         js += [dict(st1, attention=a)] + [dict(fast, size=s, kind='student', batch=b, attention=a) for s in big_sizes for b in big]
+    js += [dict(fast, size=s, kind='teacher', batch=b, compile=True) for s in big_sizes for b in big]
     return js
 
 
