@@ -13,7 +13,7 @@ from .config import get_preset
 from .core import provenance, repo_root, results_dir, write_json, update_json, get_device, atomic_write_text
 from .mar import MAR
 from .sampling import sample_tokens, DiffusionTokenSampler, check_num_iter
-from .fast_sampling import FastSampler, graph_check, graphs_supported
+from .fast_sampling import FastSampler, graph_check, graphs_supported, sdpa_backend
 from .distill import GSIMDistiller, OneStepGenerator, StudentTokenSampler, distill_preset, gsim_update, make_optimizers
 from .train import EMA, MomentSampler, autocast_for
 
@@ -210,9 +210,9 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     """Time sampling `batch` images (teacher or student, eager or fast); returns result rows: the sampler alone and,
     when a `tokenizer` is given, sampler + decode (same sampler object, so the graphs are captured once).
     `compile` (fast path) times the `torch.compile`d sampler and checks its samples against the plain fast sampler's
-    (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`); so does `uniform` (one shape for every
-    AR step), and `attention` (an SDPA backend, `ATTENTION_BACKENDS`). Rows carry the call's FLOPs and weight bytes (`sampler_cost`), MFU and the roofline bound where the
-    device's peaks are known."""
+    (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`); so do `uniform` (one shape for every
+    AR step) and `attention` (an SDPA backend forced, `ATTENTION_BACKENDS`). Rows carry the call's FLOPs and weight
+    bytes (`sampler_cost`), MFU and the roofline bound where the device's peaks are known."""
     if (compile or uniform or attention) and path != 'fast': raise ValueError('compile, uniform and attention apply to the fast path')
     dev = model.fake_latent.device
     cfg = (get_preset(size).sample.cfg if size in ('tiny', 'base', 'large', 'huge') else 2.9) if cfg is None else cfg
@@ -646,6 +646,7 @@ def cli_run(a: argparse.Namespace) -> int:
     if bad: raise ValueError(f'unknown --what {bad}: choose from {", ".join(WHATS)}')
     sizes = _csv(a.sizes)
     for s in sizes + _csv(a.latency_sizes): check_num_iter(a.K, get_preset(s).model.seq_len)   # fail before any work
+    for name in _csv(a.attention): sdpa_backend(name)                          # unknown backend names, too
     jobs = default_plan(sizes, _csv(a.latency_sizes), [int(b) for b in _csv(a.batches)], _csv(a.what), a.K, a.steps,
                         a.distill_batch, a.distill_steps, not a.no_eager, not a.no_decode, not a.no_ablation, a.repeats,
                         a.compile, a.uniform, _csv(a.attention))
