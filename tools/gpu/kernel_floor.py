@@ -51,7 +51,7 @@ def graph_time(fn, device, reps: int = 20, cuda: bool = True) -> float:
 
 
 def main(argv=None):
-    from marval.bench import random_mar, sampler_cost
+    from marval.bench import sampler_cost
     from marval.config import get_preset
     from marval.core import provenance
     from marval.fast_sampling import step_plan
