@@ -3,16 +3,18 @@
     PYTHONPATH=$PWD python3 tools/gpu/profile_step.py --out $OUT/profile                             # MARVAL-B, batch 1
     PYTHONPATH=$PWD python3 tools/gpu/profile_step.py --out $OUT/profile --size huge --batch 256     # MARVAL-H, batch 256
 
-The random MAR-B + one-step student of `marval.bench` (`random_mar`, `random_student`), `FastSampler` in bf16 with the
-fast path's defaults, run once warm under `torch.profiler` (the kernels of the replayed CUDA graphs, each with its duration; if the stack
-does not report graph kernels, the same sampler without graphs), plain and, unless --no-compile, compiled. For each:
-the call's wall time with graphs (the benchmark's number), the kernel count and summed kernel time per call and per
-AR step, the same split by kind (matrix products, attention, the rest) with each kind's seconds per call (the time
-the matrix products alone take is a floor for any implementation built on the same product kernels), the call's
-TFLOP/s, and the 25 kernels with the largest total. --from-stdout FILE rebuilds the per-kind table (with the TFLOP/s) from the summaries a run printed (for a run cut before
-it wrote its report), into --out; it needs no GPU.
-CPU smoke test of this script (tiny model, CPU ops instead of kernels, no graphs): --smoke. Writes profile_student_bs1.md / .json (MARVAL-B, batch 1) or
-profile_student_<size>_bs<batch>.md / .json to --out.
+A random MAR (`--size`, default base) + one-step student of `marval.bench` (`random_mar`, `random_student`),
+`FastSampler` in bf16 with the fast path's defaults, run once warm under `torch.profiler` (the kernels of the replayed
+CUDA graphs, each with its duration; if the stack does not report graph kernels, the same sampler without graphs),
+plain and, unless --no-compile, compiled. For each: the call's wall time with graphs (the benchmark's number), the
+kernel count and summed kernel time per call and per AR step, the same split by kind (matrix products, attention,
+the rest) with each kind's time per call and TFLOP/s (the time the matrix products alone take is a floor for any
+implementation built on the same product kernels), the call's TFLOP/s, and the 25 kernels with the largest total.
+Writes profile_student_bs1.md / .json (MARVAL-B, batch 1) or profile_student_<size>_bs<batch>.md / .json to --out,
+after each variant.
+
+--from-stdout FILE rebuilds the per-kind tables from the summaries a run printed (a run cut before it wrote its
+report), into --out; it needs no GPU. --smoke: a CPU test of this script (tiny model, CPU ops instead of kernels).
 """
 import argparse, json, sys, time
 from collections import defaultdict
