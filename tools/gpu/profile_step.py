@@ -53,6 +53,11 @@ def summaries(text: str) -> dict:
     return out
 
 
+def flops_by_kind(cost: dict) -> dict:
+    "FLOPs of a `marval.bench.sampler_cost` call split as the kernel kinds: matmul (linear layers) and attention."
+    return dict(matmul=cost['flops'] - cost['attn_flops'], attention=cost['attn_flops'])
+
+
 def kind_rows(by_kind: dict, kind_flops: dict) -> list[str]:
     "Markdown rows: kernels, ms per call, share and TFLOP/s of each kind (matmul, attention, other)."
     tot = sum(v['ms'] for v in by_kind.values())
@@ -85,7 +90,7 @@ def main(argv=None):
     labels = (207 + torch.arange(a.batch, device=dev)) % m.cfg.class_num         # (batch,)
     reps = a.repeats or (10 if a.batch == 1 else 2)
     prov, cost = provenance(), sampler_cost(m.cfg, 'student', a.batch, a.K)
-    flops, kind_flops = cost['flops'], dict(matmul=cost['flops'] - cost['attn_flops'], attention=cost['attn_flops'])
+    flops, kind_flops = cost['flops'], flops_by_kind(cost)
     stem = 'profile_student_bs1' if (a.size, a.batch) == ('base', 1) else f'profile_student_{a.size}_bs{a.batch}'
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/profile_step.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
     head = [f'# Kernels of one MARVAL-{a.size[0].upper()} student call, batch {a.batch}, K = {a.K} (random weights, bf16)', '',
@@ -141,7 +146,7 @@ def from_stdout(a, out: Path) -> int:
     res = summaries(src.read_text())
     if not res: raise SystemExit(f'no plain/compile summary in {src}')
     cost = sampler_cost(get_preset(a.size).model, 'student', a.batch, a.K)
-    kind_flops = dict(matmul=cost['flops'] - cost['attn_flops'], attention=cost['attn_flops'])
+    kind_flops = flops_by_kind(cost)
     cmd = 'python3 tools/gpu/profile_step.py ' + ' '.join(sys.argv[1:])
     md = [f'# Kernels of one MARVAL-{a.size[0].upper()} student call, batch {a.batch}, K = {a.K}: per kind', '',
           f'Rebuilt by `{cmd}` from the summaries printed in `{src.name}` (the GPU run ended before it wrote its report).', '']
