@@ -123,3 +123,24 @@ def test_kernel_floor(tmp_path):
     res = json.loads((tmp_path / 'kernel_floor_tiny_bs1.json').read_text())
     assert [x['kernels'] for x in res['launch']] == [10, 30] and len(res['steps']) == 3 and res['products_s_per_call'] > 0
     assert '## Product floor' in (tmp_path / 'kernel_floor_tiny_bs1.md').read_text()
+
+def test_kernel_floor_triton(tmp_path):
+    "kernel_floor.py --triton on the CPU (Triton's interpreter): fused_linear checked, swept, per step, one block — reported."
+    pytest.importorskip('triton')
+    import os
+    env = dict(os.environ, TRITON_INTERPRET='1', PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--triton'],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    t = json.loads((tmp_path / 'kernel_floor_tiny_bs1.json').read_text())['triton']
+    assert all(c['ok'] for c in t['check']) and len(t['sweep']) == 2 and len(t['steps']) == 1
+    swept = [list(c) for c in kernel_floor_sweep()[:2]]        # the smoke sweeps two tiles; the best is their minimum
+    assert all(s['best'] in swept and (s['pick'] not in swept or s['best_us'] <= s['pick_us']) for s in t['sweep'])
+    assert [b['where'] for b in t['block']] == ['encoder', 'decoder'] and all(b['rel_l2'] < 1e-5 for b in t['block'])
+    assert '## Triton `fused_linear` at the same products' in (tmp_path / 'kernel_floor_tiny_bs1.md').read_text()
+
+def kernel_floor_sweep():
+    sys.path.insert(0, str(ROOT / 'tools' / 'gpu'))
+    try: import kernel_floor
+    finally: sys.path.pop(0)
+    return kernel_floor.SWEEP

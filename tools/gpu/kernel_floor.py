@@ -10,9 +10,16 @@ what can close the gap, and this job measures both inside CUDA graphs (the sampl
    the head's condition embedding and its one call), as `F.linear` in bf16 — µs per product and ms per image, i.e.
    what any implementation made of these cuBLAS products costs before attention, norms and activations.
 
-    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor                 # MARVAL-B, batch 1, K = 64
+With `--triton` it also asks whether other kernels for the same products do better (`marval.kernels.fused_linear`):
 
-Writes kernel_floor_<size>_bs<batch>.md / .json to --out. CPU smoke test (tiny model, no graphs): --smoke.
+3. a tile sweep (`SWEEP`, 72 tile shapes) on representative product shapes against cuBLAS;
+4. every step's products with `pick_config`'s tiles and with the sweep's best tile for the nearest swept shape;
+5. one transformer block without attention, as torch ops (LN, 4 products, GELU, 2 adds) and as four fused kernels.
+
+    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --triton        # MARVAL-B, batch 1, K = 64
+
+Writes kernel_floor_<size>_bs<batch>.md / .json to --out (the JSON after every section). CPU smoke test (tiny model,
+no graphs): --smoke; with --triton it needs TRITON_INTERPRET=1.
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -50,6 +57,117 @@ def graph_time(fn, device, reps: int = 20, cuda: bool = True) -> float:
     return time_fn(g.replay, reps, 2, device)['median_s']
 
 
+SWEEP = [(bm, bn, bk, w, st) for bm in (16, 32, 64) for bn in (32, 64, 128) for bk in (64, 128, 256)
+         for w, st in ((4, 3), (4, 4), (8, 3)) if not (bk == 64 and w == 8)]      # 72 tiles; some exceed shared memory
+
+
+def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
+    """Sections 3-5: `fused_linear` at the student's products. 3: a tile sweep on representative shapes (per (in, out),
+    the smallest, median and largest row count of the call) against cuBLAS; 4: every step's products with
+    `pick_config` and with the sweep's best tile of the nearest swept shape; 5: one transformer block without
+    attention (LN, qkv, proj + residual, LN, fc1, GELU, fc2 + residual) as torch ops and as four fused kernels."""
+    from marval.kernels import check_fused_linear, fused_linear, pick_config
+    sweep = SWEEP if cuda else SWEEP[:2]
+    t = res['triton'] = dict(check=check_fused_linear(dev, dt), sweep=[], steps=[])
+    print('fused_linear check:', all(r['ok'] for r in t['check']), flush=True)
+    by_kn = {}
+    for cur, m in plan:
+        for r, k, n in step_products(mc, a.batch, cur, m):
+            if r: by_kn.setdefault((k, n), set()).add(r)
+    shapes = sorted({(rs[i], k, n) for (k, n), rs in ((kn, sorted(v)) for kn, v in by_kn.items())
+                     for i in (0, len(rs) // 2, len(rs) - 1)})
+    copies, reps = (8, 10) if cuda else (1, 1)
+    if not cuda: shapes, plan = shapes[:2], plan[:1]                    # the CPU smoke: the interpreter is slow
+    for r, k, n in shapes:      # 8 distinct weights per graph (the smaller ones may stay in L2 across replays; section 4 does not)
+        W = [torch.randn(n, k, device=dev, dtype=dt) * 0.02 for _ in range(copies)]
+        b, x = torch.zeros(n, device=dev, dtype=dt), torch.randn(r, k, device=dev, dtype=dt)
+        row = dict(rows=r, k=k, n=n, cublas_us=graph_time(lambda: [F.linear(x, w, b) for w in W], dev, reps, cuda) / copies * 1e6)
+        row['pick'], row['pick_us'] = list(pick_config(r, n, k)), None
+        best = None
+        for c in sweep:
+            try: us = graph_time(lambda c=c: [fused_linear(x, w, b, config=c) for w in W], dev, reps, cuda) / copies * 1e6
+            except Exception as e: print('config', c, 'failed:', repr(e)[:200], flush=True); continue
+            if list(c) == row['pick']: row['pick_us'] = us
+            if best is None or us < best[1]: best = (list(c), us)
+        if row['pick_us'] is None:
+            row['pick_us'] = graph_time(lambda: [fused_linear(x, w, b) for w in W], dev, reps, cuda) / copies * 1e6
+        row['best'], row['best_us'] = best
+        t['sweep'].append(row)
+        print(f"({r}, {k}) x ({k}, {n}): cuBLAS {row['cublas_us']:.2f} µs, pick {row['pick']} {row['pick_us']:.2f} µs, "
+              f"best {row['best']} {row['best_us']:.2f} µs", flush=True)
+        path.write_text(json.dumps(res, indent=1))
+
+    def nearest(r, k, n):
+        cands = [s for s in t['sweep'] if (s['k'], s['n']) == (k, n)]
+        return min(cands, key=lambda s: abs(s['rows'] - r))['best'] if cands else None
+    for cur, m in plan:
+        prods = step_products(mc, a.batch, cur, m)
+        ins = [torch.randn(r, k, device=dev, dtype=dt) for r, k, _ in prods]
+        live = [(i, wb, nearest(*p)) for i, wb, p in zip(ins, ws, prods) if p[0]]
+        row = dict(cur=cur, m=m)
+        row['pick_s'] = graph_time(lambda: [fused_linear(i, *wb) for i, wb, _ in live], dev, reps, cuda)
+        row['best_s'] = graph_time(lambda: [fused_linear(i, *wb, config=c) for i, wb, c in live], dev, reps, cuda)
+        t['steps'].append(row)
+    t['pick_s_per_call'] = sum(r['pick_s'] for r in t['steps'])
+    t['best_s_per_call'] = sum(r['best_s'] for r in t['steps'])
+    print(f"triton products: pick_config {t['pick_s_per_call'] * 1e3:.2f} ms, best tiles {t['best_s_per_call'] * 1e3:.2f} ms "
+          f"per call (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms)", flush=True)
+    path.write_text(json.dumps(res, indent=1))
+    # 5. one block without attention, at the encoder's and the decoder's row counts of the middle step
+    D, H = mc.decoder_embed_dim, int(mc.decoder_embed_dim * mc.mlp_ratio)
+    cur = plan[len(plan) // 2][0]
+    t['block'] = []
+    for where, R in (('encoder', a.batch * (mc.buffer_size + mc.seq_len - cur)), ('decoder', a.batch * (mc.buffer_size + mc.seq_len))):
+        blocks = []
+        for _ in range(copies):
+            w = lambda o, i: torch.randn(o, i, device=dev, dtype=dt) * 0.02
+            z = lambda o: torch.zeros(o, device=dev, dtype=dt)
+            blocks.append(dict(ln1=torch.nn.LayerNorm(D, eps=1e-6).to(dev, dt), ln2=torch.nn.LayerNorm(D, eps=1e-6).to(dev, dt),
+                               qkv=(w(3 * D, D), z(3 * D)), proj=(w(D, D), z(D)), fc1=(w(H, D), z(H)), fc2=(w(D, H), z(D))))
+        x0 = torch.randn(R, D, device=dev, dtype=dt)
+        cfg = [nearest(R, D, 3 * D), nearest(R, D, D), nearest(R, D, H), nearest(R, H, D)]   # the sweep's best tiles
+
+        def torch_chain():
+            x = x0
+            for p in blocks:
+                q = F.linear(p['ln1'](x), *p['qkv'])
+                x = x + F.linear(q[:, :D], *p['proj'])                  # attention left out: its output is q's first third
+                x = x + F.linear(F.gelu(F.linear(p['ln2'](x), *p['fc1'])), *p['fc2'])
+            return x
+
+        def fused_chain():
+            x = x0
+            for p in blocks:
+                q = fused_linear(x, *p['qkv'], ln=p['ln1'], config=cfg[0])
+                x = fused_linear(q[:, :D], *p['proj'], residual=x, config=cfg[1])
+                h = fused_linear(x, *p['fc1'], ln=p['ln2'], gelu=True, config=cfg[2])
+                x = fused_linear(h, *p['fc2'], residual=x, config=cfg[3])
+            return x
+        with torch.no_grad():
+            rel = ((fused_chain().float() - torch_chain().float()).norm() / torch_chain().float().norm()).item()
+            row = dict(where=where, rows=R, torch_us=graph_time(torch_chain, dev, reps, cuda) / copies * 1e6,
+                       fused_us=graph_time(fused_chain, dev, reps, cuda) / copies * 1e6, rel_l2=rel)
+        t['block'].append(row)
+        print(f"block without attention, {where} ({R} rows): torch {row['torch_us']:.1f} µs, fused {row['fused_us']:.1f} µs, "
+              f"rel L2 {rel:.1e}", flush=True)
+    path.write_text(json.dumps(res, indent=1))
+
+
+def triton_md(res):
+    t = res['triton']
+    return ['## Triton `fused_linear` at the same products', '',
+            f"check against torch ops ({res['meta']['dtype']}): " + ', '.join(f"{r['what']} {r['rel_l2']:.1e}" for r in t['check'])
+            + f" — all within limit: {all(r['ok'] for r in t['check'])}", '',
+            f"every step's products: **pick_config {t['pick_s_per_call'] * 1e3:.2f} ms, best swept tile "
+            f"{t['best_s_per_call'] * 1e3:.2f} ms per call** (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms)", '',
+            '| rows | in | out | cuBLAS µs | pick_config | µs | best tile (BM, BN, BK, warps, stages) | µs |', '|---|---|---|---|---|---|---|---|',
+            *[f"| {r['rows']} | {r['k']} | {r['n']} | {r['cublas_us']:.2f} | {tuple(r['pick'])} | {r['pick_us']:.2f} | "
+              f"{tuple(r['best'])} | {r['best_us']:.2f} |" for r in t['sweep']], '',
+            '### One transformer block without attention (µs; 4 fused kernels vs LN, 4 products, GELU, 2 adds)', '',
+            '| rows | torch ops | fused | rel L2 |', '|---|---|---|---|',
+            *[f"| {r['where']} {r['rows']} | {r['torch_us']:.1f} | {r['fused_us']:.1f} | {r['rel_l2']:.1e} |" for r in t.get('block', [])], '']
+
+
 def main(argv=None):
     from marval.bench import sampler_cost
     from marval.config import get_preset
@@ -62,6 +180,8 @@ def main(argv=None):
     ap.add_argument('--K', type=int, default=64)
     ap.add_argument('--chain', default='100,300,1000', help='kernel counts of the launch-floor graphs')
     ap.add_argument('--smoke', action='store_true', help='a tiny model on the CPU, no graphs (a test of this script)')
+    ap.add_argument('--triton', action='store_true', help='also time marval.kernels.fused_linear at the same products '
+                    '(a tile sweep, every step, and one block without attention; on the CPU through TRITON_INTERPRET=1)')
     a = ap.parse_args(argv)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     cuda = not a.smoke
@@ -97,6 +217,8 @@ def main(argv=None):
     res['tflops_per_s'] = (cost['flops'] - cost['attn_flops']) / tot / 1e12
     print(f"product floor: {tot * 1e3:.2f} ms per call ({len(plan)} steps, {res['products_per_step']} products each, "
           f"{res['tflops_per_s']:.1f} TFLOP/s)", flush=True)
+    (out / f'{stem}.json').write_text(json.dumps(res, indent=1))
+    if a.triton: triton_products(res, mc, a, plan, ws, dev, dt, cuda, out / f'{stem}.json')
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
     res['meta']['command'] = cmd
     md = [f'# Kernel floors under the MARVAL-{a.size[0].upper()} student, batch {a.batch}, K = {a.K}', '',
@@ -108,6 +230,7 @@ def main(argv=None):
           f"({res['tflops_per_s']:.1f} TFLOP/s on the linear-layer FLOPs of `sampler_cost`)", '',
           '| masked before | predicted | µs per step | µs per product | GFLOP |', '|---|---|---|---|---|',
           *[f"| {r['cur']} | {r['m']} | {r['s'] * 1e6:.0f} | {r['us_per_product']:.2f} | {r['gflop']:.1f} |" for r in res['steps'][::max(1, len(res['steps']) // 8)]], '']
+    if 'triton' in res: md += triton_md(res)
     (out / f'{stem}.md').write_text('\n'.join(md) + '\n')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))
     return 0
