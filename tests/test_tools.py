@@ -26,9 +26,14 @@ def test_bench_report(tmp_path):
     "Joining the H200 reports rebuilds metrics.json afresh; keys the run did not measure are kept only as previous.*."
     b = ROOT / 'results' / 'bench'
     r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200_run1.json', b / 'nvidia_h200_check.json', '--name', 'joined',
-             '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json')
+             '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json',
+             '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / 'metrics.json').read_text())
+    fl = json.loads((b / 'kernel_floor_base_bs1.json').read_text())
+    assert m['floor.base_bs1.products_s'] == fl['products_s_per_call'] and m['floor.base_bs1.device'] == 'NVIDIA H200'
+    assert m['floor.base_bs1.triton_best_s'] == fl['triton']['best_s_per_call'] and 'floor.huge_bs1.triton_best_s' not in m
+    assert m['floor.huge_bs1.products_s'] > m['floor.base_bs1.products_s'] > 0.04     # B's products alone exceed 40 ms
     assert m['device'] == 'NVIDIA H200' and m['check.graph_equals_eager'] is True and 'ddp.scaling_2gpu' in m
     assert 'teacher.base.bs1_s' not in m and 'previous.nvidia_h100_80gb_hbm3.teacher.base.bs1_s' in m
     rows = json.loads((b / 'nvidia_h200_run1.json').read_text())['rows']
@@ -123,6 +128,9 @@ def test_kernel_floor(tmp_path):
     res = json.loads((tmp_path / 'kernel_floor_tiny_bs1.json').read_text())
     assert [x['kernels'] for x in res['launch']] == [10, 30] and len(res['steps']) == 3 and res['products_s_per_call'] > 0
     assert '## Product floor' in (tmp_path / 'kernel_floor_tiny_bs1.md').read_text()
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--blas', 'cublaslt')   # its own file stem
+    assert r.returncode == 0 and (tmp_path / 'kernel_floor_tiny_bs1_cublaslt.json').exists(), r.stderr[-2000:]
+    assert _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--blas', 'mkl').returncode == 2     # argparse refuses it
 
 def test_kernel_floor_triton(tmp_path):
     "kernel_floor.py --triton on the CPU (Triton's interpreter): fused_linear checked, swept, per step, one block — reported."

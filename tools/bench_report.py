@@ -6,7 +6,8 @@ only at the end; the per-job .md/.csv/.json are rewritten after every job), or t
         results/bench/nvidia_h200_run2b.json --name nvidia_h200 --ddp-json results/bench/ddp_check.json \
         --previous results/bench/nvidia_h100_80gb_hbm3.json --annotate
 
-metrics.json is written afresh: the 2-GPU keys (`--ddp-json`, `marval.bench.merge_ddp`), the headline of the --main
+metrics.json is written afresh: the 2-GPU keys (`--ddp-json`, `marval.bench.merge_ddp`), the kernel floors
+(`--floor-json`, `floor_keys`), the headline of the --main
 rows (`marval.bench.headline`), and, under `previous.<device>.*`, the headline keys of each --previous report that
 the main rows do not measure (with its date), so no key silently mixes two devices. The --main reports are joined
 in order, one row per configuration (what, size, kind, path, dtype, graphs, variant, batch, K, steps, decode): where
@@ -21,6 +22,17 @@ from pathlib import Path
 CONFIG = ('what', 'size', 'kind', 'path', 'dtype', 'graphs', 'variant', 'batch', 'K', 'steps', 'decode')   # what a row measures
 
 
+def floor_keys(path) -> dict:
+    """metrics.json keys of a kernel_floor.py report, under floor.<file stem without kernel_floor_>: seconds per call
+    of the products alone (cuBLAS; with --triton also the Triton tiles), µs per near-empty kernel, device, date."""
+    r, stem = json.loads(Path(path).read_text()), Path(path).stem.removeprefix('kernel_floor_')
+    k = {'products_s': r['products_s_per_call'], 'products_per_step': r['products_per_step'],
+         'launch_us_per_kernel': min(x['us_per_kernel'] for x in r['launch']), 'device': r['meta']['device'],
+         'date': r['meta']['date'], 'source': str(path)}
+    if 'triton' in r: k.update(triton_best_s=r['triton']['best_s_per_call'], triton_pick_s=r['triton']['pick_s_per_call'])
+    return {f'floor.{stem}.{n}': v for n, v in k.items()}
+
+
 def main(argv=None):
     from marval import bench
     from marval.core import update_json
@@ -31,6 +43,7 @@ def main(argv=None):
     ap.add_argument('--ddp-json', default=None)
     ap.add_argument('--previous', nargs='*', default=[], help='older reports whose unmeasured keys are kept, prefixed')
     ap.add_argument('--annotate', action='store_true', help='fill the FLOP/byte/MFU/roofline columns of older sampler rows')
+    ap.add_argument('--floor-json', nargs='*', default=[], help='tools/gpu/kernel_floor.py reports: floor.<stem>.* keys')
     a = ap.parse_args(argv)
     out = Path(a.out)
     reports = [json.loads(Path(f).read_text()) for f in a.main]
@@ -54,6 +67,7 @@ def main(argv=None):
     if mpath.exists(): mpath.unlink()
     if a.ddp_json: bench.merge_ddp(out, a.ddp_json)
     head = bench.headline(rows, meta)
+    for f in a.floor_json: update_json(mpath, floor_keys(f))
     for f in a.previous:                               # before the report, so its targets table can show them
         prev = json.loads(Path(f).read_text())
         slug = re.sub(r'[^a-z0-9]+', '_', prev['meta']['device'].lower()).strip('_')

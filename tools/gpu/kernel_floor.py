@@ -182,7 +182,10 @@ def main(argv=None):
     ap.add_argument('--smoke', action='store_true', help='a tiny model on the CPU, no graphs (a test of this script)')
     ap.add_argument('--triton', action='store_true', help='also time marval.kernels.fused_linear at the same products '
                     '(a tile sweep, every step, and one block without attention; on the CPU through TRITON_INTERPRET=1)')
+    ap.add_argument('--blas', choices=['cublas', 'cublaslt'], default=None,
+                    help="torch.backends.cuda.preferred_blas_library for the products (default: torch's choice)")
     a = ap.parse_args(argv)
+    if a.blas: torch.backends.cuda.preferred_blas_library(a.blas)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     cuda = not a.smoke
     dev = torch.device('cuda' if cuda else 'cpu')
@@ -190,14 +193,15 @@ def main(argv=None):
     mc = get_preset(a.size).model
     dt = torch.bfloat16 if cuda else torch.float32
     dname, prov = (torch.cuda.get_device_name() if cuda else 'cpu'), provenance()
-    res = dict(meta=dict(prov, device=dname, size=a.size, batch=a.batch, K=a.K, dtype=str(dt)), launch=[], steps=[])
+    blas = str(torch.backends.cuda.preferred_blas_library()).split('.')[-1].lower() if cuda else None
+    res = dict(meta=dict(prov, device=dname, size=a.size, batch=a.batch, K=a.K, dtype=str(dt), blas=blas), launch=[], steps=[])
     # 1. launch floor
     x = torch.zeros(1, device=dev)
     for n in [int(c) for c in a.chain.split(',')]:
         s = graph_time(lambda n=n: [x.add_(1) for _ in range(n)], dev, cuda=cuda)
         res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6))
         print(f'launch floor: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each', flush=True)
-    stem = f'kernel_floor_{a.size}_bs{a.batch}'
+    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))              # the launch part, in case the call is cut
     # 2. product floor: every AR step's products, one graph per step
     plan = [(cur, cur - nxt) for cur, nxt, _ in step_plan(mc.seq_len, a.K) if cur > nxt]
@@ -226,7 +230,7 @@ def main(argv=None):
           '## Launch floor (graphs of near-empty kernels)', '', '| kernels | µs per graph | µs per kernel |', '|---|---|---|',
           *[f"| {r['kernels']} | {r['s'] * 1e6:.0f} | {r['us_per_kernel']:.2f} |" for r in res['launch']], '',
           f"## Product floor: the products of every AR step alone, one graph per step", '',
-          f"{res['products_per_step']} products per AR step; **{tot * 1e3:.2f} ms per call** "
+          f"{res['products_per_step']} products per AR step ({blas}); **{tot * 1e3:.2f} ms per call** "
           f"({res['tflops_per_s']:.1f} TFLOP/s on the linear-layer FLOPs of `sampler_cost`)", '',
           '| masked before | predicted | µs per step | µs per product | GFLOP |', '|---|---|---|---|---|',
           *[f"| {r['cur']} | {r['m']} | {r['s'] * 1e6:.0f} | {r['us_per_product']:.2f} | {r['gflop']:.1f} |" for r in res['steps'][::max(1, len(res['steps']) // 8)]], '']
