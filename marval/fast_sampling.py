@@ -42,18 +42,13 @@ def chain_coefficients(diffusion: GaussianDiffusion, device=None) -> dict[str, t
                 t=torch.as_tensor(diffusion.timestep_map, dtype=torch.long, device=device))
 
 class HeadRunner:
-    """`SimpleMLPAdaLN` evaluated from its adaLN condition y. `fuse_adaln` stacks all adaLN linears into one whose bias
-    carries the +1 of every scale (its chunks are shift, 1 + scale, gate per block; shift, 1 + scale for the final
-    layer), so each modulation and each gated residual is one `addcmul`."""
+    "`SimpleMLPAdaLN` evaluated from its adaLN condition y; `fuse_adaln` stacks all adaLN linears into one."
     def __init__(self, net: SimpleMLPAdaLN, fuse_adaln: bool = True):
         self.net, self.width, self.depth = net, net.input_proj.out_features, len(net.res_blocks)
         self.ada = None
         if fuse_adaln:
             lins = [b.adaLN_modulation[-1] for b in net.res_blocks] + [net.final_layer.adaLN_modulation[-1]]
-            bias = torch.cat([l.bias.detach() for l in lins])                  # ((3·depth + 2)·W,)
-            b1, W = bias.float(), self.width                                    # +1 in float32, one rounding
-            for k in range(self.depth + 1): b1[(3 * k + 1) * W:(3 * k + 2) * W] += 1   # scale chunks 3k + 1 (final: 3·depth + 1)
-            self.ada = (torch.cat([l.weight.detach() for l in lins]), b1.to(bias.dtype))
+            self.ada = (torch.cat([l.weight.detach() for l in lins]), torch.cat([l.bias.detach() for l in lins]))
 
     def time_table(self, t: torch.Tensor) -> torch.Tensor:
         "time_embed(t) in float32 (T, W) for the timesteps `t` (T,) (computed once per sampler)."
@@ -66,21 +61,16 @@ class HeadRunner:
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         "Head output (N, 2C) for inputs x (N, C) and conditions y (N, W) (= `net.forward_from_y`)."
-        net, W, fl = self.net, self.width, self.net.final_layer
+        net, W = self.net, self.width
         h = net.input_proj(x).float()                                           # (N, W), fp32 residual stream
-        if self.ada is None:                                                    # the module's own layers, op for op
-            for blk in net.res_blocks:
-                shift, scale, gate = blk.adaLN_modulation(y).chunk(3, dim=-1)
-                h = h + gate * blk.mlp(modulate(blk.in_ln(h), shift, scale))    # ResBlock
-            shift, scale = fl.adaLN_modulation(y).chunk(2, dim=-1)
-            return fl.linear(modulate(fl.norm_final(h), shift, scale))          # (N, 2C)
-        mods = F.linear(F.silu(y), *self.ada).split(W, dim=-1)                 # 3·depth + 2 chunks of (N, W)
+        if self.ada is not None:
+            mods = F.linear(F.silu(y), *self.ada).split(W, dim=-1)             # 3·depth + 2 chunks of (N, W)
         for j, blk in enumerate(net.res_blocks):
-            shift, scale1, gate = mods[3 * j: 3 * j + 3]                        # scale1 = 1 + scale
-            h = torch.addcmul(h, gate, blk.mlp(torch.addcmul(shift, blk.in_ln(h), scale1)))   # h + gate·mlp(LN(h)(1+scale) + shift)
-        shift, scale1 = mods[-2:]
-        return fl.linear(torch.addcmul(shift, fl.norm_final(h), scale1))        # (N, 2C)
-
+            shift, scale, gate = mods[3 * j: 3 * j + 3] if self.ada is not None else blk.adaLN_modulation(y).chunk(3, dim=-1)
+            h = h + gate * blk.mlp(modulate(blk.in_ln(h), shift, scale))        # ResBlock
+        fl = net.final_layer
+        shift, scale = mods[-2:] if self.ada is not None else fl.adaLN_modulation(y).chunk(2, dim=-1)
+        return fl.linear(modulate(fl.norm_final(h), shift, scale))              # (N, 2C)
 
 # %% ../nbs/02c_fast_sampling.ipynb #c010
 def block_at_rows(blk, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
