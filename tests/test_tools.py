@@ -83,6 +83,10 @@ def test_bench_levers_plan(tmp_path):
     assert [x['variant'] for x in rows if x.get('what') == 'sampler'][-1] == 'math'          # the forced SDPA backend
     assert [j.get('attention') for j in js[20:24]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
     assert (js[24]['size'], js[24]['kind'], js[24]['batch'], js[24]['compile']) == ('huge', 'teacher', 256, True)
+    r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert [len(x['runs']) for x in json.loads((tmp_path / 'rep.json').read_text())['rows']] == [3]   # --repeats: timed calls
+    assert _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--repeats', '0').returncode == 2
 
 def test_profile_step_smoke(tmp_path):
     "tools/gpu/profile_step.py on the CPU (tiny model, CPU ops): the report and its per-kind FLOP rates are written."

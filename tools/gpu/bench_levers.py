@@ -18,6 +18,8 @@ every job: a call cut by its time limit keeps what it measured; rebuild metrics.
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 540
     # a second call, after a cut first one that finished N jobs:
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 540 --start N --name nvidia_h200_part2
+    # one long job with a single timed call (the budget only gates starting a job, never stops one):
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 24 --repeats 1 --name nvidia_h200_part7
 CPU smoke test: python3 tools/gpu/bench_levers.py --out /tmp/bl --smoke
 """
 import argparse, json, shlex, sys, time
@@ -55,6 +57,8 @@ def main(argv=None):
     ap.add_argument('--start', type=int, default=0, help='skip the first START jobs (a second call continues a cut one)')
     ap.add_argument('--jobs', default=None, help='comma list of job indices to run, in that order (instead of --start)')
     ap.add_argument('--name', default=None, help='report file stem (default: the device name); use another for a --start call')
+    ap.add_argument('--repeats', type=int, default=None, help='timed calls per sampler job (default: by batch size); '
+                    '1 fits a long job, e.g. the compiled MAR-H teacher at batch 256, into one 600 s call')
     a = ap.parse_args(argv)
     kw = {}
     if a.smoke:
@@ -66,6 +70,9 @@ def main(argv=None):
     else:
         js = jobs()
     js = [js[int(i)] for i in a.jobs.split(',')] if a.jobs else js[a.start:]
+    if a.repeats is not None:
+        if a.repeats < 1: ap.error('--repeats must be at least 1')
+        js = [dict(j, repeats=a.repeats) if j['job'] == 'sampler' else j for j in js]
     torch.backends.cudnn.benchmark = True
     print(f'torch {torch.__version__}, {torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"}', flush=True)
     t0 = time.time()
