@@ -7,6 +7,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def _run(*args):
     return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True)
 
+def _gpu_tool(name: str):
+    "Import a script of tools/gpu/ as a module."
+    import importlib
+    sys.path.insert(0, str(ROOT / 'tools' / 'gpu'))
+    try: return importlib.import_module(name)
+    finally: sys.path.pop(0)
+
 def test_tiny_metrics(tmp_path):
     "The flat teacher/student/rl keys come from the three GPU reports; rl.steps counts the steps actually trained."
     src = ROOT / 'results' / 'tiny'
@@ -67,9 +74,7 @@ def test_bench_report(tmp_path):
 
 def test_bench_levers_plan(tmp_path):
     "The GPU lever plan: the batch-1 student variants first (the unmet target), each job runnable (CPU smoke, from job 8)."
-    sys.path.insert(0, str(ROOT / 'tools' / 'gpu'))
-    try: import bench_levers
-    finally: sys.path.pop(0)
+    bench_levers = _gpu_tool('bench_levers')
     js = bench_levers.jobs()
     first = [(j['kind'], j['batch'], bool(j.get('uniform')), bool(j.get('compile'))) for j in js[:3]]
     assert first == [('student', 1, False, False), ('student', 1, True, False), ('student', 1, True, True)]
@@ -115,9 +120,7 @@ def test_ddp_check_cpu(tmp_path):
 
 def test_kernel_floor(tmp_path):
     "tools/gpu/kernel_floor.py: its product list is the sampler's linear-layer work (FLOPs as counted), and it runs (CPU smoke)."
-    sys.path.insert(0, str(ROOT / 'tools' / 'gpu'))
-    try: import kernel_floor
-    finally: sys.path.pop(0)
+    kernel_floor = _gpu_tool('kernel_floor')
     from marval.bench import sampler_cost
     from marval.config import get_preset
     from marval.fast_sampling import step_plan
@@ -146,13 +149,7 @@ def test_kernel_floor_triton(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     t = json.loads((tmp_path / 'kernel_floor_tiny_bs1.json').read_text())['triton']
     assert all(c['ok'] for c in t['check']) and len(t['sweep']) == 2 and len(t['steps']) == 1
-    swept = [list(c) for c in kernel_floor_sweep()[:2]]        # the smoke sweeps two tiles; the best is their minimum
+    swept = [list(c) for c in _gpu_tool('kernel_floor').SWEEP[:2]]        # the smoke sweeps two tiles; the best is their minimum
     assert all(s['best'] in swept and (s['pick'] not in swept or s['best_us'] <= s['pick_us']) for s in t['sweep'])
     assert [b['where'] for b in t['block']] == ['encoder', 'decoder'] and all(b['rel_l2'] < 1e-5 for b in t['block'])
     assert '## Triton `fused_linear` at the same products' in (tmp_path / 'kernel_floor_tiny_bs1.md').read_text()
-
-def kernel_floor_sweep():
-    sys.path.insert(0, str(ROOT / 'tools' / 'gpu'))
-    try: import kernel_floor
-    finally: sys.path.pop(0)
-    return kernel_floor.SWEEP

@@ -144,7 +144,8 @@ def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
                 x = fused_linear(h, *p['fc2'], residual=x, config=cfg[3])
             return x
         with torch.no_grad():
-            rel = ((fused_chain().float() - torch_chain().float()).norm() / torch_chain().float().norm()).item()
+            ref = torch_chain().float()
+            rel = ((fused_chain().float() - ref).norm() / ref.norm()).item()
             row = dict(where=where, rows=R, torch_us=graph_time(torch_chain, dev, reps, cuda) / copies * 1e6,
                        fused_us=graph_time(fused_chain, dev, reps, cuda) / copies * 1e6, rel_l2=rel)
         t['block'].append(row)
