@@ -67,8 +67,10 @@ def summarize(times: list[float]) -> dict:
     return dict(median_s=statistics.median(times), min_s=min(times), max_s=max(times), iqr_s=q75 - q25,
                 repeats=len(times), runs=[round(t, 6) for t in times])
 
-def time_fn(fn, repeats: int = 5, warmup: int = 1, device='cpu', budget_s: float | None = None, warmup_fn=None) -> dict:
-    "Time `fn()` `repeats` times after `warmup` calls of `warmup_fn or fn` (synchronised); stops early past `budget_s`."
+def time_fn(fn, repeats: int = 5, warmup: int = 1, device='cpu', budget_s: float | None = None, warmup_fn=None,
+            log=None) -> dict:
+    """Time `fn()` `repeats` times after `warmup` calls of `warmup_fn or fn` (synchronised); stops early past `budget_s`.
+    `log(str)`, when given, hears of each timed call as it ends (a run cut by a time limit still shows what it timed)."""
     for _ in range(warmup):
         (warmup_fn or fn)(); sync(device)
     times, t_start = [], time.perf_counter()
@@ -76,6 +78,7 @@ def time_fn(fn, repeats: int = 5, warmup: int = 1, device='cpu', budget_s: float
         sync(device); t0 = time.perf_counter()
         fn(); sync(device)
         times.append(time.perf_counter() - t0)
+        if log is not None: log(f'timed call {len(times)}: {times[-1]:.4g} s')
         if budget_s is not None and time.perf_counter() - t_start + times[-1] > budget_s: break
     return summarize(times)
 
@@ -196,23 +199,27 @@ def default_repeats(kind: str, path: str, batch: int, graphs: bool = True) -> in
     if path == 'eager' or not graphs: return 3 if kind == 'student' else 1
     return 20 if kind == 'student' else 5
 
-def variant_name(compile: bool = False, uniform: bool = False, compile_mode: str | None = None, attention: str | None = None) -> str:
-    """'plain', 'compile', 'autotune' (compile_mode max-autotune...), each with 'uniform+' in front when uniform and
-    '+<attention backend>' behind when one is forced ('flash' alone for a plain sampler with the flash backend)."""
+def variant_name(compile: bool | str = False, uniform: bool = False, compile_mode: str | None = None, attention: str | None = None) -> str:
+    """'plain', 'compile', 'autotune' (compile_mode max-autotune...), with '-head' or '-transformer' behind when only that
+    part is compiled (`FastSampler(compile='head')`), 'uniform+' in front when uniform and '+<attention backend>' behind
+    when one is forced ('flash' alone for a plain sampler with the flash backend)."""
     c = ('autotune' if compile_mode and compile_mode.startswith('max-autotune') else 'compile') if compile else ''
+    if compile in ('head', 'transformer'): c += '-' + compile
     return '+'.join(x for x in ('uniform' if uniform else '', c, attention or '') if x) or 'plain'
 
 @torch.no_grad()
 def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64, steps: int = 100, cfg: float | None = None,
                 dtype: str = 'bf16', graphs: bool = True, tokenizer=None, student=None, repeats: int | None = None,
                 budget_s: float | None = None, seed: int = 0, size: str = '?', compile: bool = False, uniform: bool = False,
-                compile_mode: str | None = None, attention: str | None = None) -> list[dict]:
+                compile_mode: str | None = None, attention: str | None = None, log=None) -> list[dict]:
     """Time sampling `batch` images (teacher or student, eager or fast); returns result rows: the sampler alone and,
     when a `tokenizer` is given, sampler + decode (same sampler object, so the graphs are captured once).
     `compile` (fast path) times the `torch.compile`d sampler and checks its samples against the plain fast sampler's
     (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`); so do `uniform` (one shape for every
     AR step) and `attention` (an SDPA backend forced, `ATTENTION_BACKENDS`). Rows carry the call's FLOPs and weight
-    bytes (`sampler_cost`), MFU and the roofline bound where the device's peaks are known."""
+    bytes (`sampler_cost`), MFU and the roofline bound where the device's peaks are known. `log(str)` hears of each
+    stage as it ends (setup, reference call, each timed call), so a call cut by a time limit still reports them."""
+    say = log or (lambda s: None)
     if (compile or uniform or attention) and path != 'fast': raise ValueError('compile, uniform and attention apply to the fast path')
     dev = model.fake_latent.device
     cfg = (get_preset(size).sample.cfg if size in ('tiny', 'base', 'large', 'huge') else 2.9) if cfg is None else cfg
@@ -233,6 +240,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
                          compile=compile, uniform=uniform, compile_mode=compile_mode, attention=attention)
         out = fs(labels, seed); sync(dev)
         setup_s = time.perf_counter() - t0                                     # weights copy + graph capture + 1st call
+        say(f'setup (weights, compile, capture, 1st call): {setup_s:.4g} s')
         sample = warm = lambda: fs(labels, seed)
     else: raise ValueError(f"unknown path {path!r}: use 'eager' or 'fast'")
     n = repeats or default_repeats(kind, path, batch, graphs)
@@ -242,12 +250,15 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
         plain = FastSampler(model, kind, student, num_iter, w, num_sampling_steps=steps, dtype=dtype, cuda_graphs=graphs)(labels, seed)
         rel = ((out.float() - plain.float()).norm() / plain.float().norm()).item()
         base.update(rel_l2_vs_plain=rel, check_ok=rel <= CHECK_LIMITS['vs_eager_bf16'])
+        say(f'plain fast sampler for reference: rel_l2_vs_plain {rel:.3g}')
         del plain
-    t = time_fn(sample, n, 0 if path == 'fast' else 1, dev, budget_s, warm)   # the fast path's setup call was its warm-up
+    t = time_fn(sample, n, 0 if path == 'fast' else 1, dev, budget_s, warm, log)   # the fast path's setup call was its warm-up
     rows = [dict(base, decode=False, img_per_s=batch / t['median_s'], s_per_img=t['median_s'] / batch, **t,
                  **cost_fields(model.cfg, kind, batch, num_iter, steps, w != 1.0, t['median_s'], device_name(dev)))]
     if path == 'fast':                                                        # transformer vs token-sampler time
-        rows[0].update({k: v for k, v in fs.breakdown(labels, seed).items() if k not in base})
+        bd = {k: v for k, v in fs.breakdown(labels, seed).items() if k not in base}
+        rows[0].update(bd)
+        say('breakdown: ' + ', '.join(f'{k} {v:.4g}' for k, v in bd.items()))
     if tokenizer is not None:
         def sample_decode():
             g = sample()
@@ -587,7 +598,8 @@ def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=Non
                 rs = sampler_job(m, j['kind'], j['path'], j['batch'], j['K'], j['steps'], None, j['dtype'], j.get('graphs', False),
                                  models.tokenizer(j['size']) if j.get('decode') else None, repeats=j.get('repeats'),
                                  budget_s=None if left is None else max(left, 1.0), size=j['size'], compile=j.get('compile', False),
-                                 uniform=j.get('uniform', False), compile_mode=j.get('compile_mode'), attention=j.get('attention'))
+                                 uniform=j.get('uniform', False), compile_mode=j.get('compile_mode'), attention=j.get('attention'),
+                                 log=(lambda s: print(f'    [{time.perf_counter() - t_start:6.0f}s] {s}', flush=True)) if verbose else None)
                 rows += [dict(r, main=bool(j.get('main'))) for r in rs]
             elif j['job'] == 'vae':
                 rows.append(vae_job(models.tokenizer('base'), j['batch'], j['dtype'], j.get('repeats'), left))

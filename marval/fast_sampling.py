@@ -14,8 +14,8 @@ from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
 
 # %% auto #0
-__all__ = ['COMPILE_MODES', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients', 'HeadRunner', 'block_at_rows',
-           'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout',
+__all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients', 'HeadRunner',
+           'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout',
            'low_precision_copy', 'graphs_supported', 'sdpa_backend', 'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
@@ -194,6 +194,7 @@ class _State:
         self.draw_graph = None
 
 COMPILE_MODES = (None, 'default', 'max-autotune-no-cudagraphs')   # the sampler captures its own CUDA graphs
+COMPILE_PARTS = {False: '', True: 'all', 'all': 'all', 'head': 'head', 'transformer': 'transformer'}   # `compile` -> what is compiled
 ATTENTION_BACKENDS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION', 'cudnn': 'CUDNN_ATTENTION', 'math': 'MATH'}
 
 def sdpa_backend(name: str | None):
@@ -207,7 +208,9 @@ def sdpa_backend(name: str | None):
 class FastSampler:
     """Fast masked-AR sampler computing `sample_tokens(..., rng='torch')`: `kind='teacher'` (100-step head chain,
     CFG) or `'student'` (one call of the `OneStepGenerator` `student`; guidance is distilled in, so `cfg` is ignored).
-    `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile_mode` is passed to `torch.compile`;
+    `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile=True` (or 'all') compiles the transformer
+    pieces and the head call with `torch.compile` (`compile_mode` is passed on), 'head' or 'transformer' only that part
+    (the MAR-H teacher at batch 256 is fastest with the head compiled and the transformer not, `nbs/07_bench.ipynb`);
     `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels)."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
@@ -234,8 +237,11 @@ class FastSampler:
         if compile_mode not in COMPILE_MODES:
             raise ValueError(f'unknown compile_mode {compile_mode!r}: use one of {COMPILE_MODES} (modes that capture CUDA graphs '
                              'of their own, like reduce-overhead, would nest inside the sampler\'s graphs)')
+        if not any(compile is k or (isinstance(compile, str) and compile == k) for k in COMPILE_PARTS):
+            raise ValueError(f"unknown compile {compile!r}: use False, True (= 'all'), 'head' or 'transformer'")
         if compile_mode is not None and not compile: raise ValueError('compile_mode needs compile=True')
-        self.full_low_precision, self.prune_last, self.compile = bool(full_low_precision), bool(prune_last), bool(compile)
+        self.full_low_precision, self.prune_last = bool(full_low_precision), bool(prune_last)
+        self.compile = COMPILE_PARTS[compile]                                  # '', 'all', 'head' or 'transformer'
         self.uniform, self.compile_mode = bool(uniform), compile_mode
         sdpa_backend(attention); self.attention = attention                   # validates the name
         self.device = model.fake_latent.device
@@ -270,9 +276,9 @@ class FastSampler:
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_call = self.head.__call__
-        if self.compile:       # one compilation for all AR steps: static shapes when uniform, else dynamic ones
-            kw = dict(dynamic=not self.uniform, mode=self.compile_mode)
-            self._condition, self._head_call = torch.compile(self._condition, **kw), torch.compile(self._head_call, **kw)
+        kw = dict(dynamic=not self.uniform, mode=self.compile_mode)  # one compilation for all AR steps: static shapes when uniform
+        if self.compile in ('all', 'transformer'): self._condition = torch.compile(self._condition, **kw)
+        if self.compile in ('all', 'head'): self._head_call = torch.compile(self._head_call, **kw)
         if self.kind == 'teacher':
             self.coef = chain_coefficients(self.diffusion, self.device)
             self.t_steps = self.coef['t']                                                        # (T,) original t
