@@ -42,15 +42,16 @@ def time_generation(model, tokenizer, token_sampler, batch: int, num_iter: int, 
 def sample_report(model, tokenizer, token_sampler, name: str, out_dir, num_iter: int, cfg: float,
                   cfg_schedule: str = 'linear', temperature: float = 1.0, num_samples: int = 1000, seed: int = 0,
                   batch_size: int = 500, grid_per_class: int = 10, command: str = '', samples_path=None,
-                  **extra) -> dict:
+                  fast: bool | dict = False, **extra) -> dict:
     """Generate `num_samples` class-balanced samples, score them (MNIST protocol), save a per-class grid
     `<out_dir>/<name>_grid.png` and return the figures with their provenance. `samples_path` also keeps the samples
-    (uint8 images + labels, `.npz`) so further metrics can be computed later without sampling again."""
+    (uint8 images + labels, `.npz`) so further metrics can be computed later without sampling again. `fast`: sample with
+    `marval.fast_sampling.FastSampler` (`marval.generate.token_fn`; the report then names its options)."""
     out_dir = Path(out_dir); nc = model.cfg.class_num
     labels = class_labels(nc, -(-num_samples // nc))[:num_samples]
     t0 = time.perf_counter()
     imgs = generate(model, tokenizer, labels, num_iter, token_sampler, cfg, cfg_schedule, temperature, seed=seed,
-                    batch_size=batch_size)
+                    batch_size=batch_size, fast=fast)
     secs = time.perf_counter() - t0
     # per-class grid: row c holds the first `grid_per_class` samples of class c
     rows = [imgs[labels == c][:grid_per_class] for c in range(nc)]
@@ -59,6 +60,7 @@ def sample_report(model, tokenizer, token_sampler, name: str, out_dir, num_iter:
     r = dict(mnist_metrics(imgs, labels), K=num_iter, cfg=cfg, cfg_schedule=cfg_schedule, temperature=temperature,
              num_samples=num_samples, seed=seed, sampling_s_total=secs, grid=str(grid), command=command,
              **provenance(), **extra)
+    if fast: r['fast_sampler'] = fast if isinstance(fast, dict) else {}
     return r
 
 def save_samples(path, images: torch.Tensor, labels: torch.Tensor) -> Path:

@@ -14,7 +14,7 @@ from .mar import MAR, check_state_dict, torch_load_safe
 from .sampling import sample_tokens
 
 # %% auto #0
-__all__ = ['TINY_TEACHER', 'save_teacher', 'load_teacher', 'to_uint8', 'generate', 'class_labels', 'save_grid']
+__all__ = ['TINY_TEACHER', 'save_teacher', 'load_teacher', 'to_uint8', 'token_fn', 'generate', 'class_labels', 'save_grid']
 
 # %% ../nbs/02b_generate.ipynb #c004
 TINY_TEACHER = 'data/tiny_teacher.pt'
@@ -44,17 +44,40 @@ def to_uint8(img: torch.Tensor) -> torch.Tensor:
     "[-1, 1] float images -> uint8 (official rounding: clip(((x+1)/2)·255) then round)."
     return torch.clamp((img.float() + 1) / 2 * 255, 0, 255).round().to(torch.uint8)
 
+def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cfg_schedule: str = 'linear',
+             temperature: float = 1.0, rng=None, fast: bool | dict = False):
+    """`f(labels, seed)` -> token grids (B, C, h, w): `sample_tokens` with these settings or, with `fast` (True or a dict
+    of `marval.fast_sampling.FastSampler` options, e.g. `dict(dtype='bf16', compile='head')`), one `FastSampler` built
+    here and reused for every batch (CUDA graphs on a GPU, captured once per batch size; `fast=True` keeps its defaults,
+    fp32). The fast sampler computes `sample_tokens` with rng='torch' (the default): in fp32 the same samples, in bf16
+    the same within bf16 tolerance (the speed-ups of `results/bench/` are bf16, with `compile='head'` for the teacher)."""
+    token_sampler = token_sampler if token_sampler is not None else _default_sampler(model)
+    if not fast:
+        return lambda labels, seed: sample_tokens(model, labels, num_iter, token_sampler, cfg, cfg_schedule, temperature,
+                                                  rng=rng, seed=seed)
+    if rng not in (None, 'torch'):
+        raise ValueError(f"fast sampling draws like rng='torch' (the default); got rng={rng!r}: pass fast=False for it")
+    from marval.fast_sampling import FastSampler                   # (a later module: it builds on this one's loop)
+    fs = FastSampler.from_token_sampler(model, token_sampler, num_iter=num_iter, cfg=cfg, cfg_schedule=cfg_schedule,
+                                        temperature=temperature, **(fast if isinstance(fast, dict) else {}))
+    return lambda labels, seed: fs(labels, seed)
+
+def _default_sampler(model: MAR):
+    from marval.sampling import DiffusionTokenSampler
+    return DiffusionTokenSampler(model.diffloss)                   # what sample_tokens uses when given None
+
 @torch.no_grad()
 def generate(model: MAR, tokenizer, labels, num_iter: int, token_sampler=None, cfg: float = 1.0,
              cfg_schedule: str = 'linear', temperature: float = 1.0, seed: int | None = 0, rng=None,
-             batch_size: int = 256, decode: bool = True):
-    "Images (N, C, H, W) in [-1, 1] (or token grids if not `decode`) for `labels`, in batches; reproducible by `seed`."
+             batch_size: int = 256, decode: bool = True, fast: bool | dict = False):
+    """Images (N, C, H, W) in [-1, 1] (or token grids if not `decode`) for `labels`, in batches; reproducible by `seed`.
+    `fast`: sample with `FastSampler` (see `token_fn`)."""
     labels = torch.as_tensor(labels)
+    sample = token_fn(model, num_iter, token_sampler, cfg, cfg_schedule, temperature, rng, fast)
     outs = []
     for i, lo in enumerate(range(0, len(labels), batch_size)):
         lab = labels[lo: lo + batch_size].to(model.fake_latent.device)
-        toks = sample_tokens(model, lab, num_iter, token_sampler, cfg, cfg_schedule, temperature, rng=rng,
-                             seed=None if seed is None else seed + i)
+        toks = sample(lab, None if seed is None else seed + i)                # (b, C, h, w)
         outs.append((tokenizer.decode(toks) if decode else toks).float().cpu())
     return torch.cat(outs)
 

@@ -12,8 +12,7 @@ import torch
 from .core import require_file, get_device, atomic_save, atomic_write_bytes, write_json, provenance
 from .classifier import load_classifier, classifier_path
 from .data import load_mnist
-from .generate import to_uint8, class_labels
-from .sampling import sample_tokens
+from .generate import to_uint8, class_labels, token_fn
 
 # %% auto #0
 __all__ = ['MNIST_EXTRACTOR', 'INCEPTION_EXTRACTOR', 'MNIST_SIZE', 'INCEPTION_WEIGHTS_FILE', 'INCEPTION_WEIGHTS_URL',
@@ -297,17 +296,19 @@ def eval_plan(num_samples: int = 50_000, num_classes: int = 1000, batch_size: in
 
 @torch.no_grad()
 def generate_for_plan(model, tokenizer, token_sampler, plan, num_iter: int, cfg: float = 1.0,
-                      cfg_schedule: str = 'linear', temperature: float = 1.0, progress: bool = False):
+                      cfg_schedule: str = 'linear', temperature: float = 1.0, progress: bool = False,
+                      fast: bool | dict = False):
     """(images uint8 (N, C, H, W) CPU, labels (N,), sample indices (N,)) for the `plan` batches: one `sample_tokens`
-    call per batch, seeded with the batch's seed, then `tokenizer.decode`."""
+    call per batch, seeded with the batch's seed, then `tokenizer.decode`. `fast` (True or `FastSampler` options):
+    one `marval.fast_sampling.FastSampler` for all batches instead (`marval.generate.token_fn`)."""
     dev = model.fake_latent.device
     imgs, labs, idx = [], [], []
     it = plan
     if progress:
         from tqdm.auto import tqdm; it = tqdm(plan, desc='eval batches')
+    sample = token_fn(model, num_iter, token_sampler, cfg, cfg_schedule, temperature, fast=fast)
     for pb in it:
-        toks = sample_tokens(model, pb.labels.to(dev), num_iter, token_sampler, cfg, cfg_schedule, temperature,
-                             seed=pb.seed)                              # (n, C, h, w) token grid
+        toks = sample(pb.labels.to(dev), pb.seed)                      # (n, C, h, w) token grid
         imgs.append(to_uint8(tokenizer.decode(toks)).cpu())            # (n, C, H, W) uint8
         labs.append(pb.labels.cpu()); idx.append(pb.start + torch.arange(len(pb.labels)))
     if not imgs: return torch.empty(0, dtype=torch.uint8), torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long)

@@ -90,7 +90,9 @@ def test_bench_levers_plan(tmp_path):
     assert [j.get('attention') for j in js[20:24]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
     assert (js[24]['size'], js[24]['kind'], js[24]['batch'], js[24]['compile']) == ('huge', 'teacher', 256, True)
     assert [(j['size'], j['kind'], j['batch'], j['compile']) for j in js[25:]] == [
-        ('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, 'head'), ('base', 'teacher', 256, 'head'), ('base', 'teacher', 1, 'head')]
+        ('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, 'head'), ('base', 'teacher', 256, 'head'), ('base', 'teacher', 1, 'head'),
+        ('large', 'teacher', 1, 'head'), ('huge', 'teacher', 1, 'head'), ('base', 'teacher', 1, True), ('base', 'teacher', 1, True)]
+    assert js[-1]['uniform'] and not js[-2].get('uniform')
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]
     assert [len(x['runs']) for x in json.loads((tmp_path / 'rep.json').read_text())['rows']] == [3]   # --repeats: timed calls

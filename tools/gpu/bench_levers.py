@@ -13,7 +13,8 @@
      batch 1 and the MARVAL-H student at batch 256 with each;
   9. the compiled MAR-H teacher at batch 256 (its head's 100 calls are where it loses against 2x);
  10. only the head compiled (`compile='head'`; the compiled transformer was slower at MAR-H batch 256, job 9): the MAR-H
-     teacher and student at batch 256, the MAR-B teacher at batch 256 and at batch 1.
+     teacher and student at batch 256, the MAR-B teacher at batch 256 and at batch 1, the MAR-L/H teachers at batch 1;
+     then the MAR-B teacher at batch 1 with everything compiled (dynamic shapes, and uniform = static ones).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -48,6 +49,8 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     js += [dict(fast, size=s, kind='teacher', batch=b, compile=True) for s in big_sizes for b in big]
     js += [dict(fast, size=s, kind=k, batch=b, compile='head') for s in big_sizes for k in ('teacher', 'student') for b in big]
     js += [dict(fast, size=size, kind='teacher', batch=b, compile='head') for b in tuple(big) + (1,)]
+    js += [dict(fast, size=s, kind='teacher', batch=1, compile='head') for s in latency_sizes]
+    js += [dict(te1, compile=True), dict(te1, uniform=True, compile=True)]
     return js
 
 
