@@ -12,7 +12,7 @@
   8. the SDPA backend forced (flash, efficient; PyTorch picks cuDNN's kernel on an H200): the MARVAL-B student at
      batch 1 and the MARVAL-H student at batch 256 with each;
   9. the compiled MAR-H teacher at batch 256 (its head's 100 calls are where it loses against 2x);
- 10. only the head compiled (`compile='head'`; the compiled transformer was slower at MAR-H batch 256, job 9): the MAR-H
+ 10. only the head compiled (`compile='head'`; the compiled transformer was not faster at MAR-H batch 256, job 24): the MAR-H
      teacher and student at batch 256, the MAR-B teacher at batch 256 and at batch 1, the MAR-L/H teachers at batch 1;
      then the MAR-B teacher at batch 1 with everything compiled (dynamic shapes, and uniform = static ones).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
