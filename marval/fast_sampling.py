@@ -16,7 +16,7 @@ from .sampling import masked_after, check_num_iter, cfg_scale_at
 # %% auto #0
 __all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients', 'HeadRunner',
            'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout',
-           'low_precision_copy', 'graphs_supported', 'sdpa_backend', 'FastSampler', 'graph_check']
+           'low_precision_copy', 'GeluEpilogueMlp', 'graphs_supported', 'sdpa_backend', 'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -183,6 +183,17 @@ def low_precision_copy(module: nn.Module, dtype: torch.dtype, skip: nn.Module | 
         if isinstance(mod, nn.Linear): mod.to(dtype)
     return out
 
+class GeluEpilogueMlp(nn.Module):
+    """A transformer block's `Mlp` (fc1, GELU, fc2) whose fc1 bias and GELU run in the product's epilogue
+    (`torch._addmm_activation`: one cuBLASLt kernel on CUDA, which uses GELU's tanh form — within bf16 rounding of the
+    exact one — instead of a product plus a GELU pass over the 4D-wide activations). Shares the weights of `mlp`."""
+    def __init__(self, mlp: nn.Module):
+        super().__init__()
+        self.fc1, self.fc2 = mlp.fc1, mlp.fc2
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch._addmm_activation(self.fc1.bias, x.reshape(-1, x.shape[-1]), self.fc1.weight.t(), use_gelu=True)  # (N, 4D)
+        return self.fc2(h.view(*x.shape[:-1], h.shape[-1]))                                                        # (..., D)
+
 def graphs_supported(device) -> bool:
     "CUDA graphs need a CUDA device."
     return torch.device(device).type == 'cuda' and torch.cuda.is_available()
@@ -211,13 +222,14 @@ class FastSampler:
     `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile=True` (or 'all') compiles the transformer
     pieces and the head call with `torch.compile` (`compile_mode` is passed on), 'head' or 'transformer' only that part
     (the MAR-H teacher at batch 256 is fastest with the head compiled and the transformer not, `nbs/07_bench.ipynb`);
-    `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels)."""
+    `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels);
+    `gelu_epilogue` (bf16 only) runs the transformer MLPs' first product with its bias and GELU fused (`GeluEpilogueMlp`)."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
                  fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
-                 compile_mode: str | None = None, attention: str | None = None):
+                 compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -244,6 +256,9 @@ class FastSampler:
         self.compile = COMPILE_PARTS[compile]                                  # '', 'all', 'head' or 'transformer'
         self.uniform, self.compile_mode = bool(uniform), compile_mode
         sdpa_backend(attention); self.attention = attention                   # validates the name
+        if gelu_epilogue and not (self.dtype == torch.bfloat16 and full_low_precision):
+            raise ValueError('gelu_epilogue needs dtype bf16 with full_low_precision (fp32 stays the exact reference)')
+        self.gelu_epilogue = bool(gelu_epilogue)
         self.device = model.fake_latent.device
         if cuda_graphs is None: cuda_graphs = graphs_supported(self.device)
         if cuda_graphs and not graphs_supported(self.device):
@@ -273,6 +288,8 @@ class FastSampler:
         low = self.dtype != torch.float32
         self.mar = (low_precision_copy(self.model, self.dtype, skip=self.model.diffloss, full=self.full_low_precision)
                     if low else self.model)
+        if self.gelu_epilogue:                                                  # self.mar is our copy here (bf16)
+            for blk in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]: blk.mlp = GeluEpilogueMlp(blk.mlp)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_call = self.head.__call__

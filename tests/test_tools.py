@@ -86,14 +86,18 @@ def test_bench_levers_plan(tmp_path):
     assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False, attention=('math',))) - 8
     assert all('status' not in x for x in rows), [x.get('status') for x in rows]
     variants = [x['variant'] for x in rows if x.get('what') == 'sampler']
-    assert variants[-5:] == ['math', 'compile-head', 'compile-head', 'compile', 'uniform+compile']   # SDPA backend forced, then
-    assert all(x['check_ok'] for x in rows if x.get('what') == 'sampler' and x['variant'] != 'plain')  # only the head compiled
+    assert variants[-7:] == ['math', 'compile-head', 'compile-head', 'compile', 'uniform+compile',   # SDPA backend forced, the
+                             'compile+gelu', 'compile-head+gelu']                              # head compiled, GELU epilogue
+    assert all(x['check_ok'] for x in rows if x.get('what') == 'sampler' and x['variant'] != 'plain')
     assert [j.get('attention') for j in js[20:24]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
     assert (js[24]['size'], js[24]['kind'], js[24]['batch'], js[24]['compile']) == ('huge', 'teacher', 256, True)
-    assert [(j['size'], j['kind'], j['batch'], j['compile']) for j in js[25:]] == [
+    assert [(j['size'], j['kind'], j['batch'], j['compile']) for j in js[25:33]] == [
         ('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, 'head'), ('base', 'teacher', 256, 'head'), ('base', 'teacher', 1, 'head'),
         ('large', 'teacher', 1, 'head'), ('huge', 'teacher', 1, 'head'), ('base', 'teacher', 1, True), ('base', 'teacher', 1, True)]
-    assert js[-1]['uniform'] and not js[-2].get('uniform')
+    assert js[32]['uniform'] and not js[31].get('uniform')
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:]] == [
+        ('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
+    assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]
     assert [len(x['runs']) for x in json.loads((tmp_path / 'rep.json').read_text())['rows']] == [3]   # --repeats: timed calls
