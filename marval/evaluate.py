@@ -9,7 +9,7 @@ import numpy as np
 from pathlib import Path
 import torch
 from .core import provenance, update_json, write_json, require_file
-from .generate import generate, class_labels, save_grid, to_uint8
+from .generate import generate, class_labels, save_grid, to_uint8, fast_options
 from .classifier import mnist_fid, class_accuracy, load_classifier
 
 # %% auto #0
@@ -60,7 +60,7 @@ def sample_report(model, tokenizer, token_sampler, name: str, out_dir, num_iter:
     r = dict(mnist_metrics(imgs, labels), K=num_iter, cfg=cfg, cfg_schedule=cfg_schedule, temperature=temperature,
              num_samples=num_samples, seed=seed, sampling_s_total=secs, grid=str(grid), command=command,
              **provenance(), **extra)
-    if fast: r['fast_sampler'] = fast if isinstance(fast, dict) else {}
+    if fast: r['fast_sampler'] = fast_options(fast, model.fake_latent.device)
     return r
 
 def save_samples(path, images: torch.Tensor, labels: torch.Tensor) -> Path:

@@ -14,7 +14,8 @@ from .mar import MAR, check_state_dict, torch_load_safe
 from .sampling import sample_tokens
 
 # %% auto #0
-__all__ = ['TINY_TEACHER', 'save_teacher', 'load_teacher', 'to_uint8', 'token_fn', 'generate', 'class_labels', 'save_grid']
+__all__ = ['TINY_TEACHER', 'save_teacher', 'load_teacher', 'to_uint8', 'fast_options', 'token_fn', 'generate', 'class_labels',
+           'save_grid']
 
 # %% ../nbs/02b_generate.ipynb #c004
 TINY_TEACHER = 'data/tiny_teacher.pt'
@@ -44,22 +45,30 @@ def to_uint8(img: torch.Tensor) -> torch.Tensor:
     "[-1, 1] float images -> uint8 (official rounding: clip(((x+1)/2)·255) then round)."
     return torch.clamp((img.float() + 1) / 2 * 255, 0, 255).round().to(torch.uint8)
 
+def fast_options(fast: bool | dict, device) -> dict | None:
+    """The `FastSampler` options that `fast` asks for: None for False; for True, those that are fastest measured on a GPU
+    (bf16, the head compiled: `results/bench/`) on a CUDA `device`, fp32 (the eager loop's samples) elsewhere; a dict
+    as given."""
+    if isinstance(fast, dict): return dict(fast)
+    if not fast: return None
+    return dict(dtype='bf16', compile='head') if torch.device(device).type == 'cuda' else dict(dtype='fp32')
+
 def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cfg_schedule: str = 'linear',
              temperature: float = 1.0, rng=None, fast: bool | dict = False):
-    """`f(labels, seed)` -> token grids (B, C, h, w): `sample_tokens` with these settings or, with `fast` (True or a dict
-    of `marval.fast_sampling.FastSampler` options, e.g. `dict(dtype='bf16', compile='head')`), one `FastSampler` built
-    here and reused for every batch (CUDA graphs on a GPU, captured once per batch size; `fast=True` keeps its defaults,
-    fp32). The fast sampler computes `sample_tokens` with rng='torch' (the default): in fp32 the same samples, in bf16
-    the same within bf16 tolerance (the speed-ups of `results/bench/` are bf16, with `compile='head'` for the teacher)."""
+    """`f(labels, seed)` -> token grids (B, C, h, w): `sample_tokens` with these settings or, with `fast` (True, or a
+    dict of `marval.fast_sampling.FastSampler` options: `fast_options`), one `FastSampler` built here and reused for
+    every batch (CUDA graphs on a GPU, captured once per batch size). The fast sampler computes `sample_tokens` with
+    rng='torch' (the default): in fp32 the same samples, in bf16 the same within bf16 tolerance."""
     token_sampler = token_sampler if token_sampler is not None else _default_sampler(model)
-    if not fast:
+    opts = fast_options(fast, model.fake_latent.device)
+    if opts is None:
         return lambda labels, seed: sample_tokens(model, labels, num_iter, token_sampler, cfg, cfg_schedule, temperature,
                                                   rng=rng, seed=seed)
     if rng not in (None, 'torch'):
         raise ValueError(f"fast sampling draws like rng='torch' (the default); got rng={rng!r}: pass fast=False for it")
     from marval.fast_sampling import FastSampler                   # (a later module: it builds on this one's loop)
     fs = FastSampler.from_token_sampler(model, token_sampler, num_iter=num_iter, cfg=cfg, cfg_schedule=cfg_schedule,
-                                        temperature=temperature, **(fast if isinstance(fast, dict) else {}))
+                                        temperature=temperature, **opts)
     return lambda labels, seed: fs(labels, seed)
 
 def _default_sampler(model: MAR):
