@@ -249,7 +249,7 @@ class FastSampler:
         if compile_mode not in COMPILE_MODES:
             raise ValueError(f'unknown compile_mode {compile_mode!r}: use one of {COMPILE_MODES} (modes that capture CUDA graphs '
                              'of their own, like reduce-overhead, would nest inside the sampler\'s graphs)')
-        if not any(compile is k or (isinstance(compile, str) and compile == k) for k in COMPILE_PARTS):
+        if not isinstance(compile, (bool, str)) or compile not in COMPILE_PARTS:
             raise ValueError(f"unknown compile {compile!r}: use False, True (= 'all'), 'head' or 'transformer'")
         if compile_mode is not None and not compile: raise ValueError('compile_mode needs compile=True')
         self.full_low_precision, self.prune_last = bool(full_low_precision), bool(prune_last)

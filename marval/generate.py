@@ -11,7 +11,7 @@ import torch
 from .config import MARConfig, config_from_dict, get_preset
 from .core import require_file, atomic_save, provenance, repo_root
 from .mar import MAR, check_state_dict, torch_load_safe
-from .sampling import sample_tokens
+from .sampling import sample_tokens, DiffusionTokenSampler
 
 # %% auto #0
 __all__ = ['TINY_TEACHER', 'save_teacher', 'load_teacher', 'to_uint8', 'fast_options', 'token_fn', 'generate', 'class_labels',
@@ -59,7 +59,7 @@ def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cf
     dict of `marval.fast_sampling.FastSampler` options: `fast_options`), one `FastSampler` built here and reused for
     every batch (CUDA graphs on a GPU, captured once per batch size). The fast sampler computes `sample_tokens` with
     rng='torch' (the default): in fp32 the same samples, in bf16 the same within bf16 tolerance."""
-    token_sampler = token_sampler if token_sampler is not None else _default_sampler(model)
+    token_sampler = token_sampler if token_sampler is not None else DiffusionTokenSampler(model.diffloss)  # sample_tokens' default
     opts = fast_options(fast, model.fake_latent.device)
     if opts is None:
         return lambda labels, seed: sample_tokens(model, labels, num_iter, token_sampler, cfg, cfg_schedule, temperature,
@@ -70,10 +70,6 @@ def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cf
     fs = FastSampler.from_token_sampler(model, token_sampler, num_iter=num_iter, cfg=cfg, cfg_schedule=cfg_schedule,
                                         temperature=temperature, **opts)
     return lambda labels, seed: fs(labels, seed)
-
-def _default_sampler(model: MAR):
-    from marval.sampling import DiffusionTokenSampler
-    return DiffusionTokenSampler(model.diffloss)                   # what sample_tokens uses when given None
 
 @torch.no_grad()
 def generate(model: MAR, tokenizer, labels, num_iter: int, token_sampler=None, cfg: float = 1.0,
