@@ -15,8 +15,10 @@ from .sampling import masked_after, check_num_iter, cfg_scale_at
 
 # %% auto #0
 __all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients', 'HeadRunner',
-           'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout',
-           'low_precision_copy', 'GeluEpilogueMlp', 'graphs_supported', 'sdpa_backend', 'FastSampler', 'graph_check']
+           'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform',
+           'uniform_layout', 'GeluEpilogueMlp', 'offset_layer_norm', 'offset_ln_fn', 'OffsetLayerNorm',
+           'ResidualEpilogueBlock', 'residual_epilogue_model', 'low_precision_copy', 'graphs_supported', 'sdpa_backend',
+           'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -73,17 +75,20 @@ class HeadRunner:
         return fl.linear(modulate(fl.norm_final(h), shift, scale))              # (N, 2C)
 
 # %% ../nbs/02c_fast_sampling.ipynb #c010
+def rows_attention(attn, h: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """`attn.attend(h)` (an `Attention`, eval mode: before its output projection) at the rows `rows` (B, m) of h
+    (B, N, D) only: queries from those rows, keys and values from every row -> (B, m, D)."""
+    B, N, D = h.shape
+    H, W, b = attn.num_heads, attn.qkv.weight, attn.qkv.bias
+    q = F.linear(h.gather(1, rows[..., None].expand(-1, -1, D)), W[:D], b[:D]).reshape(B, -1, H, D // H).transpose(1, 2)  # (B, H, m, hd)
+    k, v = F.linear(h, W[D:], b[D:]).reshape(B, N, 2, H, D // H).permute(2, 0, 3, 1, 4)         # 2 × (B, H, N, hd)
+    return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, -1, D)            # (B, m, D)
+
 def block_at_rows(blk, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     "`blk(x)` (a pre-LN `Block`, eval mode) at the rows `rows` (B, m) of x (B, N, D) only -> (B, m, D)."
-    B, N, D = x.shape
-    H = blk.attn.num_heads
-    W, b = blk.attn.qkv.weight, blk.attn.qkv.bias
-    h = blk.norm1(x)                                                            # (B, N, D)
-    take = lambda t: t.gather(1, rows[..., None].expand(-1, -1, D))            # (B, m, D)
-    q = F.linear(take(h), W[:D], b[:D]).reshape(B, -1, H, D // H).transpose(1, 2)               # (B, H, m, hd)
-    k, v = F.linear(h, W[D:], b[D:]).reshape(B, N, 2, H, D // H).permute(2, 0, 3, 1, 4)         # 2 × (B, H, N, hd)
-    a = F.scaled_dot_product_attention(q, k, v)                                 # (B, H, m, hd)
-    y = take(x) + blk.attn.proj(a.transpose(1, 2).reshape(B, -1, D))           # (B, m, D)
+    if hasattr(blk, 'forward_rows'): return blk.forward_rows(x, rows)         # a ResidualEpilogueBlock (below)
+    D = x.shape[-1]
+    y = x.gather(1, rows[..., None].expand(-1, -1, D)) + blk.attn.proj(rows_attention(blk.attn, blk.norm1(x), rows))  # (B, m, D)
     return y + blk.mlp(blk.norm2(y))
 
 def condition_static(mar: MAR, tok_known: torch.Tensor, known: torch.Tensor, pred: torch.Tensor,
@@ -164,6 +169,85 @@ def uniform_layout(plan: list[tuple[int, int, int]], B: int, n_draws: int) -> di
     return dict(cur=torch.tensor([c for c, _ in steps]), m=torch.tensor(ms), jtab=jtab, valid=valid,
                 noise_idx=idx.view(S, n_draws, B * M), draws=draws, rows=R, S=S, M=M)
 
+# %% ../nbs/02c_fast_sampling.ipynb #c011y
+class GeluEpilogueMlp(nn.Module):
+    """A transformer block's `Mlp` (fc1, GELU, fc2) whose fc1 bias and GELU run in the product's epilogue
+    (`torch._addmm_activation`: one cuBLASLt kernel on CUDA, which uses GELU's tanh form — within bf16 rounding of the
+    exact one — instead of a product plus a GELU pass over the 4D-wide activations). Shares the weights of `mlp`."""
+    def __init__(self, mlp: nn.Module):
+        super().__init__()
+        self.fc1, self.fc2 = mlp.fc1, mlp.fc2
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        "GELU(fc1(x)) for x (..., D) -> (rows, 4D), one product."
+        return torch._addmm_activation(self.fc1.bias, x.reshape(-1, x.shape[-1]), self.fc1.weight.t(), use_gelu=True)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.hidden(x)                                                      # (N, 4D)
+        return self.fc2(h.view(*x.shape[:-1], h.shape[-1]))                     # (..., D)
+
+def offset_layer_norm(x: torch.Tensor, c: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    "LayerNorm(x + c) over the last dim, in float32: x (..., D) any float dtype, c / weight / bias (D,) float32 -> x's dtype."
+    return F.layer_norm(x.float() + c, c.shape, weight, bias, eps).to(x.dtype)   # (..., D)
+
+_COMPILED = {}
+def offset_ln_fn(device):
+    "`offset_layer_norm` for `device`: compiled on CUDA (one fused kernel: reads x once, writes the output), eager elsewhere."
+    if torch.device(device).type != 'cuda': return offset_layer_norm
+    if 'offset_ln' not in _COMPILED: _COMPILED['offset_ln'] = torch.compile(offset_layer_norm, dynamic=True)
+    return _COMPILED['offset_ln']
+
+class OffsetLayerNorm(nn.Module):
+    "`norm(x + c)` for a stream x that leaves out the constant vector c (D,) (the biases a `ResidualEpilogueBlock` carries)."
+    def __init__(self, norm: nn.LayerNorm, c: torch.Tensor, fn=offset_layer_norm):
+        super().__init__()
+        if norm.weight is None or norm.bias is None: raise ValueError('OffsetLayerNorm needs an affine LayerNorm')
+        self.eps, self.fn = norm.eps, fn
+        for k, t in (('c', c), ('weight', norm.weight), ('bias', norm.bias)): self.register_buffer(k, t.detach().float().clone())
+    def forward(self, x: torch.Tensor) -> torch.Tensor: return self.fn(x, self.c, self.weight, self.bias, self.eps)
+
+class ResidualEpilogueBlock(nn.Module):
+    """A pre-LN `Block` (eval mode) whose residual adds run inside its two output products (β = 1 on the stream, in
+    place); the stream leaves out the biases of those products, carried as the offset c: the input holds x - c_in, the
+    output x - c_out, c_out = c_in + b_proj + b_fc2 (`OffsetLayerNorm` adds them back). Shares the weights of `blk`
+    (its `mlp` may be a `GeluEpilogueMlp`). **Updates its input in place** (the fast path's streams are its own)."""
+    def __init__(self, blk: nn.Module, c_in: torch.Tensor, fn=offset_layer_norm):
+        super().__init__()
+        self.attn, self.mlp = blk.attn, blk.mlp
+        c_mid = c_in.float() + blk.attn.proj.bias.float()                       # (D,) after the attention's residual
+        self.norm1, self.norm2 = OffsetLayerNorm(blk.norm1, c_in, fn), OffsetLayerNorm(blk.norm2, c_mid, fn)
+        self.register_buffer('c_out', c_mid + blk.mlp.fc2.bias.float())         # (D,)
+
+    def _mlp_into(self, x: torch.Tensor) -> torch.Tensor:
+        "x (B, N, D) <- x + GELU(fc1(norm2(x))) W2ᵀ, in place (fc2's bias is in c_out)."
+        mlp, h = self.mlp, self.norm2(x)                                        # (B, N, D)
+        g = mlp.hidden(h) if hasattr(mlp, 'hidden') else mlp.act(mlp.fc1(h)).reshape(-1, mlp.fc1.out_features)  # (BN, 4D)
+        x.view(-1, x.shape[-1]).addmm_(g, mlp.fc2.weight.t())                   # x + G W2ᵀ (β = 1): the add in the product
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        "The stream x (B, N, D) (offset c_in, contiguous) -> the block's output stream (offset c_out), in x's storage."
+        a = self.attn.attend(self.norm1(x))                                     # (B, N, D) before the projection
+        x.view(-1, x.shape[-1]).addmm_(a.reshape(-1, a.shape[-1]), self.attn.proj.weight.t())   # x + A Wpᵀ (bias in c)
+        return self._mlp_into(x)
+
+    def forward_rows(self, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        "`forward` at the rows `rows` (B, m) of x (B, N, D) only (as `block_at_rows`) -> (B, m, D), offset c_out; x unchanged."
+        D = x.shape[-1]
+        a = rows_attention(self.attn, self.norm1(x), rows)                      # (B, m, D)
+        y = x.gather(1, rows[..., None].expand(-1, -1, D))                     # (B, m, D), a new tensor
+        y.view(-1, D).addmm_(a.reshape(-1, D), self.attn.proj.weight.t())
+        return self._mlp_into(y)
+
+def residual_epilogue_model(mar: MAR, fn=offset_layer_norm) -> MAR:
+    """`mar` with its encoder and decoder blocks as `ResidualEpilogueBlock`s and `encoder_norm` / `decoder_norm` as
+    the `OffsetLayerNorm`s of the offsets their streams end with; in place (use it on a copy: the sampler's own)."""
+    for blocks, norm in ((mar.encoder_blocks, 'encoder_norm'), (mar.decoder_blocks, 'decoder_norm')):
+        c = torch.zeros(getattr(mar, norm).weight.shape[0], device=mar.mask_token.device)   # (D,) offset where it starts
+        for i, blk in enumerate(blocks):
+            if not hasattr(blk, 'forward_rows'): blocks[i] = ResidualEpilogueBlock(blk, c, fn)
+            c = blocks[i].c_out
+        if not isinstance(getattr(mar, norm), OffsetLayerNorm): setattr(mar, norm, OffsetLayerNorm(getattr(mar, norm), c, fn))
+    return mar
+
 # %% ../nbs/02c_fast_sampling.ipynb #c013
 _DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16,
            'fp16': torch.float16, 'float16': torch.float16}
@@ -182,17 +266,6 @@ def low_precision_copy(module: nn.Module, dtype: torch.dtype, skip: nn.Module | 
     for mod in out.modules():
         if isinstance(mod, nn.Linear): mod.to(dtype)
     return out
-
-class GeluEpilogueMlp(nn.Module):
-    """A transformer block's `Mlp` (fc1, GELU, fc2) whose fc1 bias and GELU run in the product's epilogue
-    (`torch._addmm_activation`: one cuBLASLt kernel on CUDA, which uses GELU's tanh form — within bf16 rounding of the
-    exact one — instead of a product plus a GELU pass over the 4D-wide activations). Shares the weights of `mlp`."""
-    def __init__(self, mlp: nn.Module):
-        super().__init__()
-        self.fc1, self.fc2 = mlp.fc1, mlp.fc2
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = torch._addmm_activation(self.fc1.bias, x.reshape(-1, x.shape[-1]), self.fc1.weight.t(), use_gelu=True)  # (N, 4D)
-        return self.fc2(h.view(*x.shape[:-1], h.shape[-1]))                                                        # (..., D)
 
 def graphs_supported(device) -> bool:
     "CUDA graphs need a CUDA device."
@@ -223,13 +296,16 @@ class FastSampler:
     pieces and the head call with `torch.compile` (`compile_mode` is passed on), 'head' or 'transformer' only that part
     (the MAR-H teacher at batch 256 is fastest with the head compiled and the transformer not, `nbs/07_bench.ipynb`);
     `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels);
-    `gelu_epilogue` (bf16 only) runs the transformer MLPs' first product with its bias and GELU fused (`GeluEpilogueMlp`)."""
+    `gelu_epilogue` (bf16 only) runs the transformer MLPs' first product with its bias and GELU fused (`GeluEpilogueMlp`);
+    `residual_epilogue` (bf16 only, not with `uniform`) the residual adds inside the products, biases carried as a
+    LayerNorm offset (`residual_epilogue_model`)."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
                  fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
-                 compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False):
+                 compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False,
+                 residual_epilogue: bool = False):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -256,9 +332,11 @@ class FastSampler:
         self.compile = COMPILE_PARTS[compile]                                  # '', 'all', 'head' or 'transformer'
         self.uniform, self.compile_mode = bool(uniform), compile_mode
         sdpa_backend(attention); self.attention = attention                   # validates the name
-        if gelu_epilogue and not (self.dtype == torch.bfloat16 and full_low_precision):
-            raise ValueError('gelu_epilogue needs dtype bf16 with full_low_precision (fp32 stays the exact reference)')
-        self.gelu_epilogue = bool(gelu_epilogue)
+        for name, on in (('gelu_epilogue', gelu_epilogue), ('residual_epilogue', residual_epilogue)):
+            if on and not (self.dtype == torch.bfloat16 and full_low_precision):
+                raise ValueError(f'{name} needs dtype bf16 with full_low_precision (fp32 stays the exact reference)')
+        if residual_epilogue and uniform: raise ValueError('residual_epilogue has no uniform form (block_masked): use one of them')
+        self.gelu_epilogue, self.residual_epilogue = bool(gelu_epilogue), bool(residual_epilogue)
         self.device = model.fake_latent.device
         if cuda_graphs is None: cuda_graphs = graphs_supported(self.device)
         if cuda_graphs and not graphs_supported(self.device):
@@ -290,6 +368,7 @@ class FastSampler:
                     if low else self.model)
         if self.gelu_epilogue:                                                  # self.mar is our copy here (bf16)
             for blk in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]: blk.mlp = GeluEpilogueMlp(blk.mlp)
+        if self.residual_epilogue: residual_epilogue_model(self.mar, offset_ln_fn(self.device))
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_call = self.head.__call__

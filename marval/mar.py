@@ -32,11 +32,14 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
-    def forward(self, x):
+    def attend(self, x):
+        "Multi-head self-attention of x (B, N, D) before the output projection -> (B, N, D)."
         B, N, D = x.shape
         q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)  # 3×(B, H, N, hd)
         x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.)     # (B, H, N, hd)
-        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, N, D)))                               # (B, N, D)
+        return x.transpose(1, 2).reshape(B, N, D)                                                           # (B, N, D)
+
+    def forward(self, x): return self.proj_drop(self.proj(self.attend(x)))                                  # (B, N, D)
 
 class Mlp(nn.Module):
     def __init__(self, dim: int, hidden: int, drop: float = 0.):

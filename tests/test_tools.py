@@ -86,8 +86,9 @@ def test_bench_levers_plan(tmp_path):
     assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False, attention=('math',))) - 8
     assert all('status' not in x for x in rows), [x.get('status') for x in rows]
     variants = [x['variant'] for x in rows if x.get('what') == 'sampler']
-    assert variants[-7:] == ['math', 'compile-head', 'compile-head', 'compile', 'uniform+compile',   # SDPA backend forced, the
-                             'compile+gelu', 'compile-head+gelu']                              # head compiled, GELU epilogue
+    assert variants[-9:] == ['math', 'compile-head', 'compile-head', 'compile', 'uniform+compile',   # SDPA backend forced, the
+                             'compile+gelu', 'compile-head+gelu',                              # head compiled, GELU epilogue,
+                             'compile+gelu+res', 'compile-head+gelu+res']                      # residual adds in the products
     assert all(x['check_ok'] for x in rows if x.get('what') == 'sampler' and x['variant'] != 'plain')
     assert [j.get('attention') for j in js[20:24]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
     assert (js[24]['size'], js[24]['kind'], js[24]['batch'], js[24]['compile']) == ('huge', 'teacher', 256, True)
@@ -95,9 +96,10 @@ def test_bench_levers_plan(tmp_path):
         ('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, 'head'), ('base', 'teacher', 256, 'head'), ('base', 'teacher', 1, 'head'),
         ('large', 'teacher', 1, 'head'), ('huge', 'teacher', 1, 'head'), ('base', 'teacher', 1, True), ('base', 'teacher', 1, True)]
     assert js[32]['uniform'] and not js[31].get('uniform')
-    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:]] == [
-        ('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
+    four = [('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:]] == four + four and len(js) == 41
     assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
+    assert all(j['residual_epilogue'] for j in js[37:]) and not any(j.get('residual_epilogue') for j in js[:37])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]
     assert [len(x['runs']) for x in json.loads((tmp_path / 'rep.json').read_text())['rows']] == [3]   # --repeats: timed calls
@@ -115,6 +117,12 @@ def test_profile_step_smoke(tmp_path):
     assert r2.returncode == 0, r2.stderr[-2000:]
     md = (tmp_path / 're' / 'run.md').read_text()
     assert '## plain' in md and f"{res['kernels_per_call']} kernels per call" in md
+    r3 = _run('tools/gpu/profile_step.py', '--out', tmp_path / 't', '--smoke', '--kind', 'teacher', '--variants', 'plain,gelu+res')
+    assert r3.returncode == 0, r3.stderr[-2000:]
+    t = json.loads((tmp_path / 't' / 'profile_teacher_tiny_bs1.json').read_text())['results']
+    assert set(t) == {'plain', 'gelu+res'} and t['plain']['call_tflop'] > res['call_tflop']   # 100 head steps with CFG > 1 step
+    assert 'teacher (100 head steps, CFG' in (tmp_path / 't' / 'profile_teacher_tiny_bs1.md').read_text()
+    assert _run('tools/gpu/profile_step.py', '--out', tmp_path / 'x', '--smoke', '--variants', 'fast').returncode != 0
 
 def test_ddp_check_cpu(tmp_path):
     "tools/gpu/ddp_check.py at world size 2 on the CPU (gloo): the 2-process GSIM update equals the 1-process update."

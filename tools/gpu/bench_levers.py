@@ -15,8 +15,10 @@
  10. only the head compiled (`compile='head'`; the compiled transformer was not faster at MAR-H batch 256, job 24): the MAR-H
      teacher and student at batch 256, the MAR-B teacher at batch 256 and at batch 1, the MAR-L/H teachers at batch 1;
      then the MAR-B teacher at batch 1 with everything compiled (dynamic shapes, and uniform = static ones);
- 11. the transformer MLPs' GELU in the product's epilogue (`gelu_epilogue=True`, not measured yet): the MAR-H teacher
-     (head compiled) and student at batch 256, the MARVAL-B student at batch 1 (compiled), the MAR-B teacher at batch 256.
+ 11. the transformer MLPs' GELU in the product's epilogue (`gelu_epilogue=True`): the MAR-H teacher (head compiled)
+     and student at batch 256, the MARVAL-B student at batch 1 (compiled), the MAR-B teacher at batch 256;
+ 12. the same four with the residual adds in the products too (`residual_epilogue=True`, biases carried as a LayerNorm
+     offset, `ResidualEpilogueBlock`).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -57,6 +59,10 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', **g) for s in big_sizes for b in big]
     js += [dict(fast, size=s, kind='student', batch=b, **g) for s in big_sizes for b in big]
     js += [dict(st1, compile=True, **g)] + [dict(fast, size=size, kind='teacher', batch=b, compile='head', **g) for b in big]
+    r = dict(g, residual_epilogue=True)
+    js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', **r) for s in big_sizes for b in big]
+    js += [dict(fast, size=s, kind='student', batch=b, **r) for s in big_sizes for b in big]
+    js += [dict(st1, compile=True, **r)] + [dict(fast, size=size, kind='teacher', batch=b, compile='head', **r) for b in big]
     return js
 
 

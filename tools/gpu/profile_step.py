@@ -1,12 +1,17 @@
-"""GPU job (issue 6): where the student's time goes — the CUDA kernels of one MARVAL student call (K = 64).
+"""GPU job (issue 6): where the time goes — the CUDA kernels of one MARVAL student (or MAR teacher) call (K = 64).
 
     PYTHONPATH=$PWD python3 tools/gpu/profile_step.py --out $OUT/profile                             # MARVAL-B, batch 1
     PYTHONPATH=$PWD python3 tools/gpu/profile_step.py --out $OUT/profile --size huge --batch 256     # MARVAL-H, batch 256
+    # the MAR-H teacher at batch 256 (100 head steps, the preset's CFG), head compiled + GELU epilogue, one timed call:
+    PYTHONPATH=$PWD python3 tools/gpu/profile_step.py --out $OUT/profile --size huge --batch 256 --kind teacher \
+        --variants compile-head+gelu --repeats 1
 
 A random MAR (`--size`, default base) + one-step student of `marval.bench` (`random_mar`, `random_student`),
 `FastSampler` in bf16 with the fast path's defaults, run once warm under `torch.profiler` (the kernels of the replayed
 CUDA graphs, each with its duration; if the stack does not report graph kernels, the same sampler without graphs),
-plain and, unless --no-compile, compiled. For each: the call's wall time with graphs (the benchmark's number), the
+for each of `--variants` (default plain and compile; names as the benchmark's, `marval.bench.variant_name`: 'plain',
+'compile', 'compile-head', 'compile-transformer', each with '+gelu' for the GELU epilogue and/or '+res' for the residual
+adds in the products). For each: the call's wall time with graphs (the benchmark's number), the
 kernel count and summed kernel time per call and per AR step, the same split by kind (matrix products, attention,
 the rest) with each kind's time per call and TFLOP/s (the time the matrix products alone take is a floor for any
 implementation built on the same product kernels), the call's TFLOP/s, and the 25 kernels with the largest total.
@@ -44,10 +49,26 @@ def profile(fs, labels, seed=0, cuda=True):
     return by
 
 
+VARIANTS = {'plain': {}, 'compile': dict(compile=True), 'compile-head': dict(compile='head'),
+            'compile-transformer': dict(compile='transformer')}
+
+
+FLAGS = {'gelu': 'gelu_epilogue', 'res': 'residual_epilogue'}
+
+
+def variant_options(name: str) -> dict:
+    "`FastSampler` options of a variant name ('compile-head+gelu+res' -> compile='head', gelu_epilogue=True, residual_epilogue=True)."
+    base, *flags = name.split('+')
+    if base in FLAGS: base, flags = 'plain', [base, *flags]
+    if base not in VARIANTS or any(f not in FLAGS for f in flags):
+        raise SystemExit(f'unknown variant {name!r}: use one of {sorted(VARIANTS)}, each optionally with +gelu and/or +res')
+    return dict(VARIANTS[base], **{FLAGS[f]: True for f in flags})
+
+
 def summaries(text: str) -> dict:
-    "The per-variant summaries ('plain {...}', 'compile {...}') that a run printed."
+    "The per-variant summaries ('plain {...}', 'compile {...}', ...) that a run printed."
     out, text = {}, '\n' + text
-    for v in ('plain', 'compile'):
+    for v in [k + x for k in VARIANTS for x in ('', '+gelu', '+res', '+gelu+res')] + ['gelu', 'res', 'gelu+res']:
         i = text.find(f'\n{v} {{')
         if i >= 0: out[v] = json.loads(text[i + len(v) + 2: text.index('\n}', i) + 2])
     return out
@@ -70,13 +91,17 @@ def main(argv=None):
     from marval.bench import random_mar, random_student, time_fn, sampler_cost
     from marval.fast_sampling import FastSampler
     from marval.core import provenance
+    from marval.config import get_preset
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True)
     ap.add_argument('--size', default='base')
     ap.add_argument('--K', type=int, default=64)
     ap.add_argument('--batch', type=int, default=1)
     ap.add_argument('--repeats', type=int, default=None, help='timed calls for the wall time (default 10 at batch 1, else 2)')
-    ap.add_argument('--no-compile', action='store_true')
+    ap.add_argument('--kind', default='student', choices=('student', 'teacher'),
+                    help='teacher: the MAR teacher, 100 head steps, CFG of the preset (as the benchmark)')
+    ap.add_argument('--variants', default='plain,compile', help="comma list (default 'plain,compile'), e.g. compile-head+gelu")
+    ap.add_argument('--no-compile', action='store_true', help="the plain variant only (= --variants plain)")
     ap.add_argument('--smoke', action='store_true', help='a tiny random model on the CPU (a test of this script)')
     ap.add_argument('--from-stdout', default=None, help="a run's printed output: rebuild its per-kind tables (no GPU)")
     a = ap.parse_args(argv)
@@ -84,24 +109,30 @@ def main(argv=None):
     if a.from_stdout: return from_stdout(a, out)
     cuda = not a.smoke
     dev = torch.device('cuda' if cuda else 'cpu')
-    if a.smoke: a.size, a.K, a.no_compile = 'tiny', 3, True
+    if a.smoke: a.size, a.K, a.no_compile = 'tiny', 3, a.no_compile or a.variants == 'plain,compile'   # default: plain only
+    variants = ['plain'] if a.no_compile else a.variants.split(',')
+    opts = {v: variant_options(v) for v in variants}
+    if a.smoke: opts = {v: dict(o, compile=False) for v, o in opts.items()}   # the CPU test: no inductor build
     m = random_mar(a.size, dev, **({'encoder_depth': 1, 'decoder_depth': 1, 'diffloss_d': 1} if a.smoke else {})); s = random_student(m)
     dname = torch.cuda.get_device_name() if cuda else 'cpu'
     labels = (207 + torch.arange(a.batch, device=dev)) % m.cfg.class_num         # (batch,)
     reps = a.repeats or (10 if a.batch == 1 else 2)
-    prov, cost = provenance(), sampler_cost(m.cfg, 'student', a.batch, a.K)
+    teacher = a.kind == 'teacher'
+    cfg = get_preset(a.size).sample.cfg if teacher else 1.0
+    prov, cost = provenance(), sampler_cost(m.cfg, a.kind, a.batch, a.K, cfg=cfg != 1.0)
     flops, kind_flops = cost['flops'], flops_by_kind(cost)
-    stem = 'profile_student_bs1' if (a.size, a.batch) == ('base', 1) else f'profile_student_{a.size}_bs{a.batch}'
+    stem = ('profile_student_bs1' if (a.size, a.batch, a.kind) == ('base', 1, 'student')
+            else f'profile_{a.kind}_{a.size}_bs{a.batch}')
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/profile_step.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
-    head = [f'# Kernels of one MARVAL-{a.size[0].upper()} student call, batch {a.batch}, K = {a.K} (random weights, bf16)', '',
+    what = f'MAR-{a.size[0].upper()} teacher (100 head steps, CFG {cfg})' if teacher else f'MARVAL-{a.size[0].upper()} student'
+    head = [f'# Kernels of one {what} call, batch {a.batch}, K = {a.K} (random weights, bf16)', '',
             f"{dname}, torch {torch.__version__}, {prov['date']}; command: `{cmd}`", '',
             'TFLOP/s of a kind: its FLOPs (`marval.bench.sampler_cost`: linear layers for matmul, QKᵀ and AV for attention) '
             'over its summed kernel time.', '']
     res, md = {}, []
-    for variant in (['plain'] if a.no_compile else ['plain', 'compile']):
-        c = variant == 'compile'
+    for variant in variants:
         t0 = time.perf_counter()
-        g = FastSampler(m, 'student', s, a.K, dtype='bf16', cuda_graphs=cuda, compile=c)
+        g = FastSampler(m, a.kind, s, a.K, cfg, dtype='bf16', cuda_graphs=cuda, **opts[variant])
         w = time_fn(lambda: g(labels, 0), reps, 1, dev)['median_s']
         by, traced = profile(g, labels, cuda=cuda), 'graph replays' if cuda else 'CPU ops'   # CUPTI reports a replayed graph's kernels
         if not by:                                                  # older stacks: profile the same sampler without graphs
@@ -145,10 +176,12 @@ def from_stdout(a, out: Path) -> int:
     src = Path(a.from_stdout)
     res = summaries(src.read_text())
     if not res: raise SystemExit(f'no plain/compile summary in {src}')
-    cost = sampler_cost(get_preset(a.size).model, 'student', a.batch, a.K)
+    p = get_preset(a.size)
+    cost = sampler_cost(p.model, a.kind, a.batch, a.K, cfg=a.kind == 'teacher' and p.sample.cfg != 1.0)
     kind_flops = flops_by_kind(cost)
     cmd = 'python3 tools/gpu/profile_step.py ' + ' '.join(sys.argv[1:])
-    md = [f'# Kernels of one MARVAL-{a.size[0].upper()} student call, batch {a.batch}, K = {a.K}: per kind', '',
+    what = f'MAR-{a.size[0].upper()} teacher' if a.kind == 'teacher' else f'MARVAL-{a.size[0].upper()} student'
+    md = [f'# Kernels of one {what} call, batch {a.batch}, K = {a.K}: per kind', '',
           f'Rebuilt by `{cmd}` from the summaries printed in `{src.name}` (the GPU run ended before it wrote its report).', '']
     for v, r in res.items():
         md += [f'## {v}', '', f"wall time {r['wall_graphs_s']:.3f} s; {r['kernels_per_call']} kernels per call, summed kernel "
