@@ -12,13 +12,14 @@ import torch.nn.functional as F
 from .diffusion import GaussianDiffusion, cfg_eps
 from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
+from .kernels import offset_layer_norm, offset_layer_norm_triton, triton_available
 
 # %% auto #0
 __all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients', 'HeadRunner',
            'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform',
-           'uniform_layout', 'GeluEpilogueMlp', 'offset_layer_norm', 'offset_ln_fn', 'OffsetLayerNorm',
-           'ResidualEpilogueBlock', 'residual_epilogue_model', 'low_precision_copy', 'graphs_supported', 'sdpa_backend',
-           'FastSampler', 'graph_check']
+           'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm', 'ResidualEpilogueBlock',
+           'residual_epilogue_model', 'low_precision_copy', 'graphs_supported', 'sdpa_backend', 'FastSampler',
+           'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -184,16 +185,11 @@ class GeluEpilogueMlp(nn.Module):
         h = self.hidden(x)                                                      # (N, 4D)
         return self.fc2(h.view(*x.shape[:-1], h.shape[-1]))                     # (..., D)
 
-def offset_layer_norm(x: torch.Tensor, c: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
-    "LayerNorm(x + c) over the last dim, in float32: x (..., D) any float dtype, c / weight / bias (D,) float32 -> x's dtype."
-    return F.layer_norm(x.float() + c, c.shape, weight, bias, eps).to(x.dtype)   # (..., D)
-
-_COMPILED = {}
 def offset_ln_fn(device):
-    "`offset_layer_norm` for `device`: compiled on CUDA (one fused kernel: reads x once, writes the output), eager elsewhere."
-    if torch.device(device).type != 'cuda': return offset_layer_norm
-    if 'offset_ln' not in _COMPILED: _COMPILED['offset_ln'] = torch.compile(offset_layer_norm, dynamic=True)
-    return _COMPILED['offset_ln']
+    """LayerNorm(x + c) for `device` (`marval.kernels`): on CUDA with Triton one kernel that reads x once and writes
+    the output (`offset_layer_norm_triton`), elsewhere torch ops (`offset_layer_norm`)."""
+    cuda = torch.device(device).type == 'cuda' and triton_available()
+    return offset_layer_norm_triton if cuda else offset_layer_norm
 
 class OffsetLayerNorm(nn.Module):
     "`norm(x + c)` for a stream x that leaves out the constant vector c (D,) (the biases a `ResidualEpilogueBlock` carries)."
