@@ -21,7 +21,7 @@ after each variant.
 --from-stdout FILE rebuilds the per-kind tables from the summaries a run printed (a run cut before it wrote its
 report), into --out; it needs no GPU. --smoke: a CPU test of this script (tiny model, CPU ops instead of kernels).
 """
-import argparse, json, sys, time
+import argparse, json, re, sys, time
 from collections import defaultdict
 from pathlib import Path
 import torch
@@ -67,11 +67,7 @@ def variant_options(name: str) -> dict:
 
 def summaries(text: str) -> dict:
     "The per-variant summaries ('plain {...}', 'compile {...}', ...) that a run printed."
-    out, text = {}, '\n' + text
-    for v in [k + x for k in VARIANTS for x in ('', '+gelu', '+res', '+gelu+res')] + ['gelu', 'res', 'gelu+res']:
-        i = text.find(f'\n{v} {{')
-        if i >= 0: out[v] = json.loads(text[i + len(v) + 2: text.index('\n}', i) + 2])
-    return out
+    return {m.group(1): json.loads(m.group(2)) for m in re.finditer(r'^([a-z+-]+) (\{\n.*?\n\})$', text, re.M | re.S)}
 
 
 def flops_by_kind(cost: dict) -> dict:
