@@ -12,14 +12,14 @@ import torch.nn.functional as F
 from .diffusion import GaussianDiffusion, cfg_eps
 from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
-from .kernels import offset_layer_norm, offset_layer_norm_triton, triton_available
+from .kernels import offset_layer_norm, offset_layer_norm_triton, triton_available, OFFSET_LN_CONFIGS, tune_offset_ln
 
 # %% auto #0
-__all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients', 'HeadRunner',
-           'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform',
-           'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm', 'ResidualEpilogueBlock',
-           'residual_epilogue_model', 'low_precision_copy', 'graphs_supported', 'sdpa_backend', 'FastSampler',
-           'graph_check']
+__all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients',
+           'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked',
+           'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm',
+           'ResidualEpilogueBlock', 'residual_epilogue_model', 'low_precision_copy', 'graphs_supported', 'sdpa_backend',
+           'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -275,6 +275,7 @@ class _State:
 
 COMPILE_MODES = (None, 'default', 'max-autotune-no-cudagraphs')   # the sampler captures its own CUDA graphs
 COMPILE_PARTS = {False: '', True: 'all', 'all': 'all', 'head': 'head', 'transformer': 'transformer'}   # `compile` -> what is compiled
+P_SAMPLE_KEYS = ('recip', 'recipm1', 'coef1', 'coef2', 'max_log', 'min_log')   # the chain_coefficients an ancestral step reads
 ATTENTION_BACKENDS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION', 'cudnn': 'CUDNN_ATTENTION', 'math': 'MATH'}
 
 def sdpa_backend(name: str | None):
@@ -289,7 +290,8 @@ class FastSampler:
     """Fast masked-AR sampler computing `sample_tokens(..., rng='torch')`: `kind='teacher'` (100-step head chain,
     CFG) or `'student'` (one call of the `OneStepGenerator` `student`; guidance is distilled in, so `cfg` is ignored).
     `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile=True` (or 'all') compiles the transformer
-    pieces and the head call with `torch.compile` (`compile_mode` is passed on), 'head' or 'transformer' only that part
+    pieces and the head step (`_chain_step` / `_student_step`) with `torch.compile` (`compile_mode` is passed on),
+    'head' or 'transformer' only that part
     (the MAR-H teacher at batch 256 is fastest with the head compiled and the transformer not, `nbs/07_bench.ipynb`);
     `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels);
     `gelu_epilogue` (bf16 only) runs the transformer MLPs' first product with its bias and GELU fused (`GeluEpilogueMlp`);
@@ -364,17 +366,22 @@ class FastSampler:
                     if low else self.model)
         if self.gelu_epilogue:                                                  # self.mar is our copy here (bf16)
             for blk in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]: blk.mlp = GeluEpilogueMlp(blk.mlp)
-        if self.residual_epilogue: residual_epilogue_model(self.mar, offset_ln_fn(self.device))
+        if self.residual_epilogue:
+            residual_epilogue_model(self.mar, offset_ln_fn(self.device))
+            if offset_ln_fn(self.device) is offset_layer_norm_triton and torch.device(self.device).type == 'cuda':
+                for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
+                    if (D, self.dtype) not in OFFSET_LN_CONFIGS: tune_offset_ln(D, self.dtype, self.device)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
         self._condition = condition_uniform if self.uniform else condition_static
-        self._head_call = self.head.__call__
+        self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step
         kw = dict(dynamic=not self.uniform, mode=self.compile_mode)  # one compilation for all AR steps: static shapes when uniform
         if self.compile in ('all', 'transformer'): self._condition = torch.compile(self._condition, **kw)
-        if self.compile in ('all', 'head'): self._head_call = torch.compile(self._head_call, **kw)
+        if self.compile in ('all', 'head'): self._head_step = torch.compile(self._head_step, **kw)
         if self.kind == 'teacher':
             self.coef = chain_coefficients(self.diffusion, self.device)
             self.t_steps = self.coef['t']                                                        # (T,) original t
             self.T = self.diffusion.num_timesteps
+            self.coef_steps = [{k: self.coef[k][i].clone() for k in P_SAMPLE_KEYS} for i in range(self.T)]   # 0-d each
         else:
             g = self.student
             self.t_steps = torch.tensor([g.t_star], device=self.device)
@@ -394,18 +401,19 @@ class FastSampler:
         "Fill noise (n, N, C) with n successive `randn((N, C))` draws of the sampler's generator (the eager order)."
         for i in range(noise.shape[0]): noise[i].normal_(generator=self.generator)
 
-    def _p_sample(self, out, x, i: int, noise):
-        """One ancestral step at respaced index i (= `GaussianDiffusion.p_sample_from_output`, same operation order).
-        The eager step multiplies the noise term by [i≠0] and by τ; multiplying by 1 is exact, so those products are
-        skipped, and at i = 0 (term × 0) only the mean is returned."""
-        co, C = self.coef, self.C
+    def _p_sample(self, out, x, co: dict, noise, last: bool):
+        """One ancestral step (= `GaussianDiffusion.p_sample_from_output`, same operation order) with the coefficients
+        `co` of its respaced index i (`self.coef_steps[i]`, 0-d tensors); `last`: i = 0. The eager step multiplies the
+        noise term by [i≠0] and by τ; multiplying by 1 is exact, so those products are skipped, and at i = 0 (term × 0)
+        only the mean is returned."""
+        C = self.C
         eps, v = out[:, :C], out[:, C:]
-        x0 = co['recip'][i] * x - co['recipm1'][i] * eps
+        x0 = co['recip'] * x - co['recipm1'] * eps
         if self.clip is not None: x0 = x0.clamp(-self.clip, self.clip)
-        mean = co['coef1'][i] * x0 + co['coef2'][i] * x
-        if i == 0: return mean
+        mean = co['coef1'] * x0 + co['coef2'] * x
+        if last: return mean
         frac = (v + 1) / 2                                                      # LEARNED_RANGE
-        log_var = frac * co['max_log'][i] + (1 - frac) * co['min_log'][i]
+        log_var = frac * co['max_log'] + (1 - frac) * co['min_log']
         z = torch.exp(0.5 * log_var) * noise
         return mean + (z * self.temperature if self.temperature != 1.0 else z)
 
@@ -414,28 +422,36 @@ class FastSampler:
         if self.time_table: return self.t_emb[i]                                # (W,)
         return self.head.net.time_embed(self.t_steps[i].expand(rows).contiguous())   # (rows, W)
 
+    def _chain_step(self, x, t, c_emb, scale, co: dict, noise, last: bool):
+        """One step of the head chain: the head at x (N, C) (both CFG halves) with y = t + c_emb, guidance, the
+        ancestral step -> x (N, C). What `compile='head'` compiles: one kernel chain for the head and the small
+        elementwise tail."""
+        C = self.C
+        out = self.head(torch.cat([x, x]) if self.use_cfg else x, t + c_emb).float()   # (N or 2N, 2C); y (N or 2N, W)
+        if self.use_cfg:                                                        # guided_output: ε guided, v conditional
+            o_c, o_u = out.chunk(2)
+            out = torch.cat([cfg_eps(o_c[:, :C], o_u[:, :C], scale), o_c[:, C:]], dim=1)
+        return self._p_sample(out, x, co, noise, last)
+
     def _teacher_tokens(self, z, noise, scale):
         "The head chain (`sample_head_chain`) for conditions z (B2, m, D) and noise (T+1, N, C) -> tokens (N, C)."
-        C = self.C
         c_emb = self.head.cond(z.reshape(-1, z.shape[-1]))                      # (N or 2N, W): [cond; uncond] rows
         x = noise[0]                                                            # (N, C)
         for j, i in enumerate(range(self.T - 1, -1, -1)):
-            y = self._t_emb(i, c_emb.shape[0]) + c_emb                          # (N or 2N, W)
-            out = self._head_call(torch.cat([x, x]) if self.use_cfg else x, y).float()
-            if self.use_cfg:                                                    # guided_output: ε guided, v conditional
-                o_c, o_u = out.chunk(2)
-                out = torch.cat([cfg_eps(o_c[:, :C], o_u[:, :C], scale), o_c[:, C:]], dim=1)
-            x = self._p_sample(out, x, i, noise[j + 1])
+            x = self._head_step(x, self._t_emb(i, c_emb.shape[0]), c_emb, scale, self.coef_steps[i], noise[j + 1], i == 0)
         return x
+
+    def _student_step(self, x, t, c_emb):
+        "The generator's head at x_{t*} (N, C) with y = t + c_emb, and x̂₀ from its ε -> (N, C) (compiled with `compile='head'`)."
+        eps = self.head(x, t + c_emb)[:, :self.C].float()                       # (N, C)
+        x0 = (x - self.s_star * eps) / self.a_star
+        return x0.clamp(-self.clip, self.clip) if self.clip is not None else x0
 
     def _student_tokens(self, z, noise):
         "One generator call (`StudentTokenSampler` / `OneStepGenerator.forward`) -> tokens (N, C)."
         x = self.s_star * (noise[0] * self.temperature)                         # x_{t*} = σ_{t*}·z
         c_emb = self.head.cond(z.reshape(-1, z.shape[-1]))                      # (N, W)
-        y = self._t_emb(0, c_emb.shape[0]) + c_emb
-        eps = self._head_call(x, y)[:, :self.C].float()
-        x0 = (x - self.s_star * eps) / self.a_star
-        return x0.clamp(-self.clip, self.clip) if self.clip is not None else x0
+        return self._head_step(x, self._t_emb(0, c_emb.shape[0]), c_emb)
 
     # -- the two pieces of an AR step ---------------------------------------------------------------------------
     def _cond_piece(self, st: _State, k: int):

@@ -19,9 +19,9 @@ def triton_available() -> bool:
 
 
 # %% auto #0
-__all__ = ['CHECK_CASES', 'OFFSET_LN_CASES', 'triton_available', 'pick_config', 'fused_linear', 'reference_linear',
-           'check_fused_linear', 'interpreter_check', 'offset_layer_norm', 'offset_layer_norm_triton',
-           'check_offset_ln']
+__all__ = ['CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'triton_available', 'pick_config', 'fused_linear',
+           'reference_linear', 'check_fused_linear', 'interpreter_check', 'offset_layer_norm', 'ln_blocks',
+           'offset_ln_config', 'offset_layer_norm_triton', 'tune_offset_ln', 'check_offset_ln']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -150,20 +150,53 @@ def offset_layer_norm(x: torch.Tensor, c: torch.Tensor, weight: torch.Tensor, bi
 
 if triton is not None:
     @triton.jit
-    def _offset_ln_kernel(x_ptr, c_ptr, w_ptr, b_ptr, y_ptr, D, sx, sy, eps, BD: tl.constexpr):
-        # y[r] = (x[r] + c - μ) / sqrt(σ² + eps) · w + b, μ and σ² of the row x[r] + c (float32)
-        r = tl.program_id(0)
-        cols = tl.arange(0, BD)                                              # (BD,)
-        m = cols < D
-        v = tl.load(x_ptr + r * sx + cols, mask=m, other=0.).to(tl.float32) + tl.load(c_ptr + cols, mask=m, other=0.)
-        mean = tl.sum(v, 0) / D
-        d = tl.where(m, v - mean, 0.)
-        rstd = 1. / tl.sqrt(tl.sum(d * d, 0) / D + eps)
-        y = d * rstd * tl.load(w_ptr + cols, mask=m, other=0.) + tl.load(b_ptr + cols, mask=m, other=0.)
-        tl.store(y_ptr + r * sy + cols, y.to(y_ptr.dtype.element_ty), mask=m)
+    def _offset_ln_kernel(x_ptr, c_ptr, w_ptr, b_ptr, y_ptr, M, D, sx, sy, eps,
+                          BR: tl.constexpr, B1: tl.constexpr, B2: tl.constexpr):
+        # y[r] = (x[r] + c - μ_r) / sqrt(σ²_r + eps) · w + b, μ_r and σ²_r of the row x[r] + c (float32), BR rows a program;
+        # the columns in two power-of-two blocks, [0, B1) with B1 ≤ D (no mask) and [B1, B1 + B2) masked to D:
+        # 1280 = 1024 + 256 and 768 = 512 + 256 leave no lane idle (one block of 2048 would idle 37.5% of them)
+        rows = (tl.program_id(0) * BR + tl.arange(0, BR)).to(tl.int64)      # (BR,)
+        mr = (rows < M)[:, None]                                             # (BR, 1)
+        k1 = tl.arange(0, B1)                                                # (B1,)
+        v1 = tl.load(x_ptr + rows[:, None] * sx + k1[None, :], mask=mr, other=0.).to(tl.float32) + tl.load(c_ptr + k1)[None, :]
+        s = tl.sum(v1, 1)                                                    # (BR,)
+        if B2 > 0:
+            k2 = B1 + tl.arange(0, B2)                                       # (B2,)
+            m2 = k2 < D
+            v2 = (tl.load(x_ptr + rows[:, None] * sx + k2[None, :], mask=mr & m2[None, :], other=0.).to(tl.float32)
+                  + tl.load(c_ptr + k2, mask=m2, other=0.)[None, :])         # (BR, B2)
+            s += tl.sum(v2, 1)
+        mean = s / D                                                         # (BR,)
+        d1 = v1 - mean[:, None]                                              # (BR, B1), centred: a two-pass variance
+        q = tl.sum(d1 * d1, 1)
+        if B2 > 0:
+            d2 = tl.where(m2[None, :], v2 - mean[:, None], 0.)              # (BR, B2)
+            q += tl.sum(d2 * d2, 1)
+        rstd = 1. / tl.sqrt(q / D + eps)                                     # (BR,)
+        y1 = d1 * rstd[:, None] * tl.load(w_ptr + k1)[None, :] + tl.load(b_ptr + k1)[None, :]
+        tl.store(y_ptr + rows[:, None] * sy + k1[None, :], y1.to(y_ptr.dtype.element_ty), mask=mr)
+        if B2 > 0:
+            y2 = d2 * rstd[:, None] * tl.load(w_ptr + k2, mask=m2, other=0.)[None, :] + tl.load(b_ptr + k2, mask=m2, other=0.)[None, :]
+            tl.store(y_ptr + rows[:, None] * sy + k2[None, :], y2.to(y_ptr.dtype.element_ty), mask=mr & m2[None, :])
 
-def offset_layer_norm_triton(x: torch.Tensor, c: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
-    "`offset_layer_norm` as one Triton kernel (one program per row, the row in registers): reads x once, writes y once."
+def ln_blocks(D: int) -> tuple[int, int]:
+    "The two column blocks (B1, B2) of `_offset_ln_kernel` for width D: B1 the largest power of two ≤ D, B2 covers the rest (0: none)."
+    B1 = 1 << (D.bit_length() - 1)
+    return B1, (0 if D == B1 else 1 << (D - B1 - 1).bit_length())
+
+OFFSET_LN_CONFIGS: dict = {}   # (D, dtype) -> (rows per program, num_warps), filled by `tune_offset_ln`
+
+def offset_ln_config(D: int, dtype: torch.dtype = torch.bfloat16) -> tuple[int, int]:
+    """(rows per program, num_warps) for width D: the tuned one (`tune_offset_ln`) if any, else about 4096 elements
+    a program (a 1280-wide row is only 2.5 KB: one row a program leaves each program waiting on one small load)."""
+    if (D, dtype) in OFFSET_LN_CONFIGS: return OFFSET_LN_CONFIGS[D, dtype]
+    BD = 1 << max(D - 1, 0).bit_length()                                     # next power of two
+    return max(1, min(16, 4096 // BD)), 4 if BD <= 1024 else 8
+
+def offset_layer_norm_triton(x: torch.Tensor, c: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float,
+                             config: tuple[int, int] | None = None) -> torch.Tensor:
+    """`offset_layer_norm` as one Triton kernel (`config` = (rows per program, num_warps), default `offset_ln_config`;
+    each row held in registers, in the two column blocks of `ln_blocks`): reads x once, writes y once."""
     D = x.shape[-1]
     if not triton_available():
         raise RuntimeError('offset_layer_norm_triton needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
@@ -173,22 +206,60 @@ def offset_layer_norm_triton(x: torch.Tensor, c: torch.Tensor, weight: torch.Ten
     x2 = x.reshape(-1, D)
     if x2.stride(1) != 1: x2 = x2.contiguous()
     y = torch.empty(x2.shape, device=x.device, dtype=x.dtype)                # (rows, D)
-    if x2.shape[0] == 0: return y.view(x.shape)
-    BD = triton.next_power_of_2(D)
-    _offset_ln_kernel[(x2.shape[0],)](x2, c, weight, bias, y, D, x2.stride(0), y.stride(0), float(eps), BD=BD,
-                                      num_warps=min(max(BD // 256, 1), 8))
+    M = x2.shape[0]
+    if M == 0: return y.view(x.shape)
+    BR, warps = config or offset_ln_config(D, x.dtype)
+    B1, B2 = ln_blocks(D)
+    _offset_ln_kernel[(triton.cdiv(M, BR),)](x2, c, weight, bias, y, M, D, x2.stride(0), y.stride(0), float(eps),
+                                             BR=BR, B1=B1, B2=B2, num_warps=warps)
     return y.view(x.shape)
 
-OFFSET_LN_CASES = [(1, 48), (7, 1280), (33, 768), (5, 100), (0, 64), (6, 1024)]
+def tune_offset_ln(D: int, dtype: torch.dtype = torch.bfloat16, device='cuda', rows: int = 65536, reps: int = 20,
+                   keep: bool = True) -> list[dict]:
+    """Time `offset_layer_norm_triton` on a CUDA device for each (rows per program, num_warps) at (rows, D), with
+    ATen's LayerNorm and `offset_layer_norm` as references; `keep`: the fastest config goes into `OFFSET_LN_CONFIGS`
+    (so call it before capturing CUDA graphs). One dict per candidate: µs per call and GB/s (x read + y written)."""
+    if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
+        raise RuntimeError('tune_offset_ln times kernels on a CUDA device with Triton')
+    gen = torch.Generator(device).manual_seed(0)
+    x = torch.randn(rows, D, device=device, generator=gen).to(dtype)         # (rows, D)
+    c, w, b = (torch.randn(D, device=device, generator=gen) for _ in range(3))
+    def time_us(f):
+        f(); torch.cuda.synchronize()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(reps): f()
+        end.record(); torch.cuda.synchronize()
+        return start.elapsed_time(end) * 1e3 / reps
+    nbytes, out = 2 * x.numel() * x.element_size(), []
+    add = lambda what, us, **kw: out.append(dict(what=what, D=D, rows=rows, dtype=str(dtype).split('.')[-1],
+                                                 us=us, gb_s=nbytes / us / 1e3, **kw))
+    add('aten layer_norm (no offset)', time_us(lambda: F.layer_norm(x, (D,), w.to(dtype), b.to(dtype), 1e-6)))
+    add('offset_layer_norm (torch ops)', time_us(lambda: offset_layer_norm(x, c, w, b, 1e-6)))
+    BD = sum(ln_blocks(D))
+    for BR in (1, 2, 4, 8, 16):
+        for warps in (1, 2, 4, 8, 16):
+            if BR * BD > 32768 or BR * BD < 32 * warps: continue                # registers / idle lanes
+            add('triton', time_us(lambda: offset_layer_norm_triton(x, c, w, b, 1e-6, config=(BR, warps))),
+                rows_per_program=BR, num_warps=warps)
+    best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
+    if keep: OFFSET_LN_CONFIGS[D, dtype] = (best['rows_per_program'], best['num_warps'])
+    for r in out: r['best'] = r is best
+    return out
 
-def check_offset_ln(device='cpu', dtype=torch.float32, seed: int = 0) -> list[dict]:
-    "`offset_layer_norm_triton` against `offset_layer_norm` at widths that are and are not powers of two (and no rows)."
+OFFSET_LN_CASES = [(1, 48), (7, 1280), (33, 768), (5, 100), (0, 64), (6, 1024), (3, 1)]
+
+def check_offset_ln(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple[int, int] | None = None) -> list[dict]:
+    """`offset_layer_norm_triton` (with `config`, or the default) against `offset_layer_norm` at widths that are and
+    are not powers of two, row counts that do and do not fill the last program, and no rows."""
     gen, rows = torch.Generator().manual_seed(seed), []
     limit = {torch.float32: 1e-5, torch.bfloat16: 1e-2, torch.float16: 2e-3}[dtype]
     for M, D in OFFSET_LN_CASES:
         rnd = lambda *s, dt=torch.float32: torch.randn(*s, generator=gen).to(device, dt)
         x, c, w, b = 3 * rnd(M, D, dt=dtype), rnd(D), rnd(D), rnd(D)
-        y, ref = offset_layer_norm_triton(x, c, w, b, 1e-6).float(), offset_layer_norm(x, c, w, b, 1e-6).float()
+        y = offset_layer_norm_triton(x, c, w, b, 1e-6, config=config).float()
+        ref = offset_layer_norm(x, c, w, b, 1e-6).float()
         rel = ((y - ref).norm() / ref.norm().clamp_min(1e-12)).item() if M else 0.
         rows.append(dict(M=M, D=D, rel_l2=rel, limit=limit, ok=rel <= limit and y.shape == (M, D)))
     return rows
+

@@ -86,9 +86,10 @@ def test_bench_levers_plan(tmp_path):
     assert len(rows) == len(bench_levers.jobs('tiny', big=(2,), latency_sizes=(), big_sizes=(), autotune=False, attention=('math',))) - 8
     assert all('status' not in x for x in rows), [x.get('status') for x in rows]
     variants = [x['variant'] for x in rows if x.get('what') == 'sampler']
-    assert variants[-9:] == ['math', 'compile-head', 'compile-head', 'compile', 'uniform+compile',   # SDPA backend forced, the
-                             'compile+gelu', 'compile-head+gelu',                              # head compiled, GELU epilogue,
-                             'compile+gelu+res', 'compile-head+gelu+res']                      # residual adds in the products
+    assert variants[-11:] == ['math', 'compile-head', 'compile-head', 'compile', 'uniform+compile',  # SDPA backend forced, the
+                              'compile+gelu', 'compile-head+gelu',                             # head compiled, GELU epilogue,
+                              'compile+gelu+res', 'compile-head+gelu+res',                     # residual adds in the products,
+                              'compile-head+gelu+res', 'compile-head+gelu+res']                # fast=True at batch 1
     assert all(x['check_ok'] for x in rows if x.get('what') == 'sampler' and x['variant'] != 'plain')
     assert [j.get('attention') for j in js[20:24]] == ['flash', 'flash', 'efficient', 'efficient'] and js[21]['size'] == 'huge'
     assert (js[24]['size'], js[24]['kind'], js[24]['batch'], js[24]['compile']) == ('huge', 'teacher', 256, True)
@@ -97,7 +98,8 @@ def test_bench_levers_plan(tmp_path):
         ('large', 'teacher', 1, 'head'), ('huge', 'teacher', 1, 'head'), ('base', 'teacher', 1, True), ('base', 'teacher', 1, True)]
     assert js[32]['uniform'] and not js[31].get('uniform')
     four = [('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
-    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:]] == four + four and len(js) == 41
+    fast_bs1 = [('base', 'student', 1, 'head'), ('base', 'teacher', 1, 'head')]      # = fast_options at batch 1
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:]] == four + four + fast_bs1 and len(js) == 43
     assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
     assert all(j['residual_epilogue'] for j in js[37:]) and not any(j.get('residual_epilogue') for j in js[:37])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')

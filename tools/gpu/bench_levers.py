@@ -18,7 +18,9 @@
  11. the transformer MLPs' GELU in the product's epilogue (`gelu_epilogue=True`): the MAR-H teacher (head compiled)
      and student at batch 256, the MARVAL-B student at batch 1 (compiled), the MAR-B teacher at batch 256;
  12. the same four with the residual adds in the products too (`residual_epilogue=True`, biases carried as a LayerNorm
-     offset, `ResidualEpilogueBlock`).
+     offset, `ResidualEpilogueBlock`);
+ 13. what `fast=True` turns on (`marval.generate.fast_options`: head compiled, both epilogues) at batch 1: the
+     MARVAL-B student and the MAR-B teacher.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -63,6 +65,7 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', **r) for s in big_sizes for b in big]
     js += [dict(fast, size=s, kind='student', batch=b, **r) for s in big_sizes for b in big]
     js += [dict(st1, compile=True, **r)] + [dict(fast, size=size, kind='teacher', batch=b, compile='head', **r) for b in big]
+    js += [dict(st1, compile='head', **r), dict(te1, compile='head', **r)]      # = fast=True (`fast_options`) at batch 1
     return js
 
 
