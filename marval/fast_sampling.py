@@ -367,8 +367,9 @@ class FastSampler:
         if self.gelu_epilogue:                                                  # self.mar is our copy here (bf16)
             for blk in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]: blk.mlp = GeluEpilogueMlp(blk.mlp)
         if self.residual_epilogue:
-            residual_epilogue_model(self.mar, offset_ln_fn(self.device))
-            if offset_ln_fn(self.device) is offset_layer_norm_triton and torch.device(self.device).type == 'cuda':
+            fn = offset_ln_fn(self.device)
+            residual_epilogue_model(self.mar, fn)
+            if fn is offset_layer_norm_triton and self.device.type == 'cuda':
                 for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
                     if (D, self.dtype) not in OFFSET_LN_CONFIGS: tune_offset_ln(D, self.dtype, self.device)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)

@@ -7,7 +7,7 @@ counts. For each width (MAR-B 768, L 1024, H 1280) and row count it times ATen's
 
 Writes offset_ln.md / offset_ln.json to --out. Needs a CUDA device with Triton.
 """
-import argparse, datetime, json
+import argparse, datetime, json, sys
 from pathlib import Path
 import torch
 from marval.kernels import tune_offset_ln
@@ -25,7 +25,7 @@ def main(argv=None):
     rows = [r for D in map(int, a.widths.split(',')) for R in map(int, a.rows.split(','))
             for r in tune_offset_ln(D, torch.bfloat16, 'cuda', rows=R, reps=a.reps, keep=False)]
     meta = dict(device=dev, torch=torch.__version__, date=str(datetime.date.today()), command=
-                'PYTHONPATH=$PWD python3 tools/gpu/ln_bench.py ' + ' '.join(argv or __import__('sys').argv[1:]))
+                'PYTHONPATH=$PWD python3 tools/gpu/ln_bench.py ' + ' '.join(argv or sys.argv[1:]))
     (out / 'offset_ln.json').write_text(json.dumps(dict(meta, rows=rows), indent=1))
     md = [f"# Offset LayerNorm, bf16\n\n{dev}, torch {torch.__version__}, {meta['date']}; command: `{meta['command']}`\n",
           '| D | rows | what | rows/program | warps | µs | GB/s | fastest Triton tile |', '|---|---|---|---|---|---|---|---|']
