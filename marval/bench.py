@@ -13,7 +13,7 @@ from .config import get_preset
 from .core import provenance, repo_root, results_dir, write_json, update_json, get_device, atomic_write_text
 from .mar import MAR
 from .sampling import sample_tokens, DiffusionTokenSampler, check_num_iter
-from .fast_sampling import FastSampler, graph_check, graphs_supported, sdpa_backend
+from .fast_sampling import FastSampler, graph_check, graphs_supported, sdpa_backend, ATTENTION_KERNELS
 from .distill import GSIMDistiller, OneStepGenerator, StudentTokenSampler, distill_preset, gsim_update, make_optimizers
 from .train import EMA, MomentSampler, autocast_for
 
@@ -654,7 +654,7 @@ def cli_args(p: argparse.ArgumentParser):
     p.add_argument('--no-ablation', action='store_true')
     p.add_argument('--compile', action='store_true', help='also time the torch.compile variants (student sampler, head-compiled teacher, GSIM step)')
     p.add_argument('--uniform', action='store_true', help='also time the one-shape (uniform=True) batch-1 samplers')
-    p.add_argument('--attention', default='', help='comma list of SDPA backends (flash, efficient, cudnn, math): also time the student with each')
+    p.add_argument('--attention', default='', help='comma list of SDPA backends (flash, efficient, cudnn, math) or triton (our kernel): also time the student with each')
     p.add_argument('--out', default=None, help='output folder (default results/bench)')
     p.add_argument('--name', default=None, help='file stem (default: the device name)')
     p.add_argument('--device', default=None)
@@ -669,7 +669,8 @@ def cli_run(a: argparse.Namespace) -> int:
     if bad: raise ValueError(f'unknown --what {bad}: choose from {", ".join(WHATS)}')
     sizes = _csv(a.sizes)
     for s in sizes + _csv(a.latency_sizes): check_num_iter(a.K, get_preset(s).model.seq_len)   # fail before any work
-    for name in _csv(a.attention): sdpa_backend(name)                          # unknown backend names, too
+    for name in _csv(a.attention):                                             # unknown backend names, too
+        if name not in ATTENTION_KERNELS: sdpa_backend(name)
     jobs = default_plan(sizes, _csv(a.latency_sizes), [int(b) for b in _csv(a.batches)], _csv(a.what), a.K, a.steps,
                         a.distill_batch, a.distill_steps, not a.no_eager, not a.no_decode, not a.no_ablation, a.repeats,
                         a.compile, a.uniform, _csv(a.attention))

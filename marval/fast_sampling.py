@@ -12,14 +12,16 @@ import torch.nn.functional as F
 from .diffusion import GaussianDiffusion, cfg_eps
 from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
-from .kernels import offset_layer_norm, offset_layer_norm_triton, triton_available, OFFSET_LN_CONFIGS, tune_offset_ln
+from .kernels import (offset_layer_norm, offset_layer_norm_triton, triton_available, OFFSET_LN_CONFIGS, tune_offset_ln,
+                            attention_triton, ATTENTION_CONFIGS, tune_attention)
+import types
 
 # %% auto #0
-__all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS', 'step_plan', 'chain_coefficients',
-           'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked',
-           'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm',
-           'ResidualEpilogueBlock', 'residual_epilogue_model', 'low_precision_copy', 'graphs_supported', 'sdpa_backend',
-           'FastSampler', 'graph_check']
+__all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS', 'ATTENTION_KERNELS', 'step_plan',
+           'chain_coefficients', 'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows',
+           'block_masked', 'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm',
+           'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention', 'kernel_attention_model',
+           'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend', 'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -78,12 +80,14 @@ class HeadRunner:
 # %% ../nbs/02c_fast_sampling.ipynb #c010
 def rows_attention(attn, h: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """`attn.attend(h)` (an `Attention`, eval mode: before its output projection) at the rows `rows` (B, m) of h
-    (B, N, D) only: queries from those rows, keys and values from every row -> (B, m, D)."""
+    (B, N, D) only: queries from those rows, keys and values from every row -> (B, m, D); softmax(QKᵀ/√d)V by
+    `attn.sdpa` when it has one (`KernelAttention`), else `F.scaled_dot_product_attention`."""
     B, N, D = h.shape
     H, W, b = attn.num_heads, attn.qkv.weight, attn.qkv.bias
     q = F.linear(h.gather(1, rows[..., None].expand(-1, -1, D)), W[:D], b[:D]).reshape(B, -1, H, D // H).transpose(1, 2)  # (B, H, m, hd)
     k, v = F.linear(h, W[D:], b[D:]).reshape(B, N, 2, H, D // H).permute(2, 0, 3, 1, 4)         # 2 × (B, H, N, hd)
-    return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, -1, D)            # (B, m, D)
+    sdpa = getattr(attn, 'sdpa', F.scaled_dot_product_attention)             # a KernelAttention brings its own kernel
+    return sdpa(q, k, v).transpose(1, 2).reshape(B, -1, D)                                       # (B, m, D)
 
 def block_at_rows(blk, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     "`blk(x)` (a pre-LN `Block`, eval mode) at the rows `rows` (B, m) of x (B, N, D) only -> (B, m, D)."
@@ -244,6 +248,28 @@ def residual_epilogue_model(mar: MAR, fn=offset_layer_norm) -> MAR:
         if not isinstance(getattr(mar, norm), OffsetLayerNorm): setattr(mar, norm, OffsetLayerNorm(getattr(mar, norm), c, fn))
     return mar
 
+# %% ../nbs/02c_fast_sampling.ipynb #c011kb
+class KernelAttention(nn.Module):
+    """A transformer block's `Attention` (eval mode; shares its `qkv` and `proj`) whose softmax(QKᵀ/√d)V runs in
+    `sdpa` (default `marval.kernels.attention_triton`, whose output layout makes the transpose below free)."""
+    def __init__(self, attn: nn.Module, sdpa=attention_triton):
+        super().__init__()
+        self.qkv, self.proj, self.num_heads, self.sdpa = attn.qkv, attn.proj, attn.num_heads, sdpa
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        "Multi-head self-attention of x (B, N, D) before the output projection -> (B, N, D)."
+        B, N, D = x.shape
+        q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)  # 3 × (B, H, N, hd)
+        return self.sdpa(q, k, v).transpose(1, 2).reshape(B, N, D)                                       # (B, N, D)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor: return self.proj(self.attend(x))                # (B, N, D)
+
+def kernel_attention_model(mar: MAR, sdpa=attention_triton) -> MAR:
+    "`mar` with every encoder and decoder block's attention a `KernelAttention` running `sdpa`; in place (use it on a copy)."
+    for blk in [*mar.encoder_blocks, *mar.decoder_blocks]:
+        if not isinstance(blk.attn, KernelAttention): blk.attn = KernelAttention(blk.attn, sdpa)
+    return mar
+
 # %% ../nbs/02c_fast_sampling.ipynb #c013
 _DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16,
            'fp16': torch.float16, 'float16': torch.float16}
@@ -277,6 +303,17 @@ COMPILE_MODES = (None, 'default', 'max-autotune-no-cudagraphs')   # the sampler 
 COMPILE_PARTS = {False: '', True: 'all', 'all': 'all', 'head': 'head', 'transformer': 'transformer'}   # `compile` -> what is compiled
 P_SAMPLE_KEYS = ('recip', 'recipm1', 'coef1', 'coef2', 'max_log', 'min_log')   # the chain_coefficients an ancestral step reads
 ATTENTION_BACKENDS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION', 'cudnn': 'CUDNN_ATTENTION', 'math': 'MATH'}
+ATTENTION_KERNELS = ('triton',)   # `attention=` values that swap in our own kernel (`KernelAttention`) instead of an SDPA backend
+
+def own_code(fn):
+    """`fn` (a function or bound method) with a code object of its own. Dynamo keeps its compiled entries, and counts
+    recompilations against `recompile_limit` (8), per code object: every sampler compiling the shared
+    `FastSampler._chain_step` added entries to one list (each sampler guards on its own weights), and past the limit
+    dynamo ran the rest uncompiled. With its own code object each sampler compiles into its own list."""
+    f = getattr(fn, '__func__', fn)
+    g = types.FunctionType(f.__code__.replace(), f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+    g.__kwdefaults__, g.__qualname__ = f.__kwdefaults__, f.__qualname__
+    return types.MethodType(g, fn.__self__) if hasattr(fn, '__func__') else g
 
 def sdpa_backend(name: str | None):
     "A context that restricts `scaled_dot_product_attention` to the backend `name` (a key of ATTENTION_BACKENDS; None: PyTorch's choice)."
@@ -293,7 +330,8 @@ class FastSampler:
     pieces and the head step (`_chain_step` / `_student_step`) with `torch.compile` (`compile_mode` is passed on),
     'head' or 'transformer' only that part
     (the MAR-H teacher at batch 256 is fastest with the head compiled and the transformer not, `nbs/07_bench.ipynb`);
-    `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels);
+    `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels),
+    or 'triton' our own kernel (`KernelAttention`, `marval.kernels.attention_triton`; not with `uniform`);
     `gelu_epilogue` (bf16 only) runs the transformer MLPs' first product with its bias and GELU fused (`GeluEpilogueMlp`);
     `residual_epilogue` (bf16 only, not with `uniform`) the residual adds inside the products, biases carried as a
     LayerNorm offset (`residual_epilogue_model`)."""
@@ -329,7 +367,12 @@ class FastSampler:
         self.full_low_precision, self.prune_last = bool(full_low_precision), bool(prune_last)
         self.compile = COMPILE_PARTS[compile]                                  # '', 'all', 'head' or 'transformer'
         self.uniform, self.compile_mode = bool(uniform), compile_mode
-        sdpa_backend(attention); self.attention = attention                   # validates the name
+        if attention in ATTENTION_KERNELS:
+            if uniform: raise ValueError(f"attention={attention!r} has no masked form (block_masked): not with uniform=True")
+            if not triton_available():
+                raise RuntimeError(f"attention={attention!r} needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)")
+        else: sdpa_backend(attention)                                          # validates the name
+        self.attention = attention
         for name, on in (('gelu_epilogue', gelu_epilogue), ('residual_epilogue', residual_epilogue)):
             if on and not (self.dtype == torch.bfloat16 and full_low_precision):
                 raise ValueError(f'{name} needs dtype bf16 with full_low_precision (fp32 stays the exact reference)')
@@ -362,8 +405,9 @@ class FastSampler:
         "Re-read the weights (after they changed); drops captured graphs."
         net = self.model.diffloss.net if self.kind == 'teacher' else self.student.net
         low = self.dtype != torch.float32
+        kernel_attn = self.attention in ATTENTION_KERNELS                      # swaps modules: needs our own copy, fp32 too
         self.mar = (low_precision_copy(self.model, self.dtype, skip=self.model.diffloss, full=self.full_low_precision)
-                    if low else self.model)
+                    if low or kernel_attn else self.model)
         if self.gelu_epilogue:                                                  # self.mar is our copy here (bf16)
             for blk in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]: blk.mlp = GeluEpilogueMlp(blk.mlp)
         if self.residual_epilogue:
@@ -372,12 +416,19 @@ class FastSampler:
             if fn is offset_layer_norm_triton and self.device.type == 'cuda':
                 for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
                     if (D, self.dtype) not in OFFSET_LN_CONFIGS: tune_offset_ln(D, self.dtype, self.device)
+        if kernel_attn:
+            kernel_attention_model(self.mar)
+            if self.device.type == 'cuda':                                      # tiles timed here, before any capture
+                for a in {(b.attn.num_heads, b.attn.qkv.in_features // b.attn.num_heads)
+                          for b in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]}:
+                    if (a[1], self.dtype) not in ATTENTION_CONFIGS:
+                        tune_attention(a[1], self.dtype, self.device, H=a[0], N=self.L + self.model.buffer_size)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step
         kw = dict(dynamic=not self.uniform, mode=self.compile_mode)  # one compilation for all AR steps: static shapes when uniform
-        if self.compile in ('all', 'transformer'): self._condition = torch.compile(self._condition, **kw)
-        if self.compile in ('all', 'head'): self._head_step = torch.compile(self._head_step, **kw)
+        if self.compile in ('all', 'transformer'): self._condition = torch.compile(own_code(self._condition), **kw)
+        if self.compile in ('all', 'head'): self._head_step = torch.compile(own_code(self._head_step), **kw)
         if self.kind == 'teacher':
             self.coef = chain_coefficients(self.diffusion, self.device)
             self.t_steps = self.coef['t']                                                        # (T,) original t
@@ -593,8 +644,11 @@ class FastSampler:
         with torch.cuda.graph(g, pool=self.pool): fn()
         return g
 
+    @property
+    def _sdpa_name(self): return None if self.attention in ATTENTION_KERNELS else self.attention
+
     def _run(self, fn, *args):
-        with torch.no_grad(), self._amp('cond' if fn in (self._cond_piece, self._cond_uniform) else 'token'), sdpa_backend(self.attention):
+        with torch.no_grad(), self._amp('cond' if fn in (self._cond_piece, self._cond_uniform) else 'token'), sdpa_backend(self._sdpa_name):
             fn(*args)
 
     def _capture(self, st: _State):

@@ -19,9 +19,11 @@ def triton_available() -> bool:
 
 
 # %% auto #0
-__all__ = ['CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'triton_available', 'pick_config', 'fused_linear',
-           'reference_linear', 'check_fused_linear', 'interpreter_check', 'offset_layer_norm', 'ln_blocks',
-           'offset_ln_config', 'offset_layer_norm_triton', 'tune_offset_ln', 'check_offset_ln']
+__all__ = ['CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_CASES', 'triton_available',
+           'pick_config', 'fused_linear', 'reference_linear', 'check_fused_linear', 'interpreter_check',
+           'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton', 'tune_offset_ln',
+           'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
+           'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -263,3 +265,144 @@ def check_offset_ln(device='cpu', dtype=torch.float32, seed: int = 0, config: tu
         rows.append(dict(M=M, D=D, rel_l2=rel, limit=limit, ok=rel <= limit and y.shape == (M, D)))
     return rows
 
+
+# %% ../nbs/02d_kernels.ipynb #c031
+def attn_blocks(d: int) -> tuple[int, int]:
+    """The two blocks (D1, D2) that `_attn_kernel` splits a head width d into: D1 the largest power of two ≤ d (at
+    least 16, the smallest tensor-core width), D2 the rest rounded up to a power of two ≥ 16 (0: none); 80 = 64 + 16."""
+    D1 = max(16, 1 << (d.bit_length() - 1))
+    return D1, (0 if d <= D1 else max(16, 1 << (d - D1 - 1).bit_length()))
+
+if triton is not None:
+    @triton.jit
+    def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, H, M, N, HD, qk_scale,
+                     sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som,
+                     BM: tl.constexpr, BN: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr):
+        # O = softmax(Q Kᵀ / √d) V for one (batch, head) (axis 0) and BM query rows (axis 1), the online softmax over
+        # key blocks of BN; the head width in two blocks [0, D1) and [D1, D1 + D2), masked to HD
+        bh, pm = tl.program_id(0), tl.program_id(1)
+        b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
+        rm = pm * BM + tl.arange(0, BM)                                      # (BM,) query rows
+        d1 = tl.arange(0, D1)                                                # (D1,)
+        qb, kb, vb = q_ptr + b * sqb + h * sqh, k_ptr + b * skb + h * skh, v_ptr + b * svb + h * svh
+        q1 = tl.load(qb + rm[:, None] * sqm + d1[None, :], mask=(rm[:, None] < M) & (d1[None, :] < HD), other=0.)  # (BM, D1)
+        acc1 = tl.zeros((BM, D1), dtype=tl.float32)
+        if D2 > 0:
+            d2 = D1 + tl.arange(0, D2)                                       # (D2,)
+            q2 = tl.load(qb + rm[:, None] * sqm + d2[None, :], mask=(rm[:, None] < M) & (d2[None, :] < HD), other=0.)
+            acc2 = tl.zeros((BM, D2), dtype=tl.float32)
+        m_i = tl.full((BM,), float('-inf'), tl.float32)                      # running row max (base 2)
+        l_i = tl.zeros((BM,), dtype=tl.float32)                              # running row sum of P
+        for start in range(0, N, BN):
+            rn = start + tl.arange(0, BN)                                    # (BN,) key rows
+            kn = rn[:, None] < N
+            k1 = tl.load(kb + rn[:, None] * skn + d1[None, :], mask=kn & (d1[None, :] < HD), other=0.)   # (BN, D1)
+            s = tl.dot(q1, tl.trans(k1))                                     # (BM, BN) fp32
+            if D2 > 0:
+                k2 = tl.load(kb + rn[:, None] * skn + d2[None, :], mask=kn & (d2[None, :] < HD), other=0.)
+                s = tl.dot(q2, tl.trans(k2), s)
+            s = tl.where(rn[None, :] < N, s * qk_scale, float('-inf'))       # scores · log2(e) / √d; no keys past N
+            m_new = tl.maximum(m_i, tl.max(s, 1))                            # (BM,)
+            p = tl.math.exp2(s - m_new[:, None])                             # (BM, BN)
+            alpha = tl.math.exp2(m_i - m_new)                                # (BM,) rescales what came before
+            l_i = l_i * alpha + tl.sum(p, 1)
+            v1 = tl.load(vb + rn[:, None] * svn + d1[None, :], mask=kn & (d1[None, :] < HD), other=0.)   # (BN, D1)
+            acc1 = tl.dot(p.to(v1.dtype), v1, acc1 * alpha[:, None])
+            if D2 > 0:
+                v2 = tl.load(vb + rn[:, None] * svn + d2[None, :], mask=kn & (d2[None, :] < HD), other=0.)
+                acc2 = tl.dot(p.to(v2.dtype), v2, acc2 * alpha[:, None])
+            m_i = m_new
+        ob = o_ptr + b * sob + h * soh
+        rows_ok = rm[:, None] < M
+        tl.store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty),
+                 mask=rows_ok & (d1[None, :] < HD))
+        if D2 > 0:
+            tl.store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty),
+                     mask=rows_ok & (d2[None, :] < HD))
+
+ATTENTION_CONFIGS: dict = {}   # (head width, dtype) -> (BM, BN, num_warps, num_stages), filled by `tune_attention`
+
+def attention_config(d: int, dtype: torch.dtype = torch.bfloat16) -> tuple[int, int, int, int]:
+    "(BM, BN, num_warps, num_stages) for head width d: the tuned one (`tune_attention`) if any, else (64, 64, 4, 2)."
+    return ATTENTION_CONFIGS.get((d, dtype), (64, 64, 4, 2))
+
+def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: tuple | None = None) -> torch.Tensor:
+    """`F.scaled_dot_product_attention(q, k, v)` (no mask, no dropout, scale d^-1/2) as one Triton kernel: q (B, H, M, d),
+    k and v (B, H, N, d), any strides with the last one 1 -> (B, H, M, d), a view of a contiguous (B, M, H, d) tensor
+    (so `.transpose(1, 2).reshape(B, M, H·d)` costs nothing). `config` = (BM, BN, num_warps, num_stages), default
+    `attention_config`."""
+    if not triton_available():
+        raise RuntimeError('attention_triton needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
+    if q.dim() != 4 or k.shape != v.shape or k.dim() != 4 or q.shape[:2] != k.shape[:2] or q.shape[3] != k.shape[3]:
+        raise ValueError(f'attention_triton needs q (B, H, M, d) and k, v (B, H, N, d); got {tuple(q.shape)}, '
+                         f'{tuple(k.shape)}, {tuple(v.shape)}')
+    if not (q.dtype == k.dtype == v.dtype): raise ValueError(f'q, k, v dtypes differ: {q.dtype}, {k.dtype}, {v.dtype}')
+    B, H, M, d = q.shape
+    N = k.shape[2]
+    if N == 0: raise ValueError('attention_triton needs at least one key (N = 0)')
+    q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
+    o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d)
+    if M and B * H:
+        BM, BN, warps, stages = config or attention_config(d, q.dtype)
+        D1, D2 = attn_blocks(d)
+        _attn_kernel[(B * H, triton.cdiv(M, BM))](
+            q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
+            q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
+            v.stride(0), v.stride(1), v.stride(2), o.stride(0), o.stride(2), o.stride(1),
+            BM=BM, BN=BN, D1=D1, D2=D2, num_warps=warps, num_stages=stages)
+    return o.transpose(1, 2)                                                 # (B, H, M, d)
+
+def _qkv_views(B, H, N, d, device, dtype, gen):
+    "q, k, v (B, H, N, d) as views of one (B, N, 3, H, d) tensor: the layout `Attention.attend` hands to the kernel."
+    return torch.randn(B, N, 3, H, d, device=device, generator=gen).to(dtype).permute(2, 0, 3, 1, 4).unbind(0)
+
+def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B: int = 256, H: int = 16, N: int = 320,
+                   reps: int = 10, keep: bool = True) -> list[dict]:
+    """Time `attention_triton` on a CUDA device for each tile (BM, BN, warps, stages) at (B, H, N, N, d) (the default:
+    a MAR-H decoder at batch 128 with CFG), with `F.scaled_dot_product_attention` as the reference; `keep`: the fastest
+    tile goes into `ATTENTION_CONFIGS` (call it before capturing CUDA graphs). One dict per candidate: µs and TFLOP/s."""
+    if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
+        raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
+    gen = torch.Generator(device).manual_seed(0)
+    q, k, v = _qkv_views(B, H, N, d, device, dtype, gen)
+    def time_us(f):
+        f(); torch.cuda.synchronize()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(reps): f()
+        end.record(); torch.cuda.synchronize()
+        return start.elapsed_time(end) * 1e3 / reps
+    flops, out = 4 * B * H * N * N * d, []                                   # QKᵀ and PV
+    add = lambda what, us, **kw: out.append(dict(what=what, d=d, B=B, H=H, N=N, dtype=str(dtype).split('.')[-1],
+                                                 us=us, tflops=flops / us / 1e6, **kw))
+    add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
+    for BM in (64, 128):
+        for BN in (32, 64, 128):
+            for warps in (4, 8):
+                for stages in (2, 3):
+                    try: us = time_us(lambda: attention_triton(q, k, v, config=(BM, BN, warps, stages)))
+                    except Exception as e:                                   # out of shared memory / registers
+                        add('triton', float('inf'), config=[BM, BN, warps, stages], error=type(e).__name__); continue
+                    add('triton', us, config=[BM, BN, warps, stages])
+    best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
+    if keep and best['us'] < float('inf'): ATTENTION_CONFIGS[d, dtype] = tuple(best['config'])
+    for r in out: r['best'] = r is best
+    return out
+
+ATTENTION_CASES = [(2, 3, 5, 7, 80), (1, 2, 33, 33, 64), (2, 1, 17, 70, 16), (1, 1, 3, 1, 8), (1, 2, 0, 4, 80),
+                   (1, 1, 70, 130, 24), (3, 2, 9, 9, 96)]
+
+def check_attention(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None) -> list[dict]:
+    """`attention_triton` (with `config`, or the default) against `F.scaled_dot_product_attention` on strided views of
+    a qkv product: head widths that are and are not powers of two (80 = 64 + 16, 24 and 8 masked), query and key
+    counts that do and do not fill the last tile, one key, no queries, fewer queries than keys (`rows_attention`) and more."""
+    gen, rows = torch.Generator(device).manual_seed(seed), []
+    limit = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 3e-3}[dtype]
+    for B, H, M, N, d in ATTENTION_CASES:
+        q, k, v = _qkv_views(B, H, max(M, N), d, device, dtype, gen)
+        q, k, v = q[:, :, :M], k[:, :, :N], v[:, :, :N]                      # (B, H, M, d), 2 × (B, H, N, d)
+        o = attention_triton(q, k, v, config=config).float()
+        ref = F.scaled_dot_product_attention(q.float(), k.float(), v.float())
+        rel = ((o - ref).norm() / ref.norm().clamp_min(1e-12)).item() if M else 0.
+        rows.append(dict(B=B, H=H, M=M, N=N, d=d, rel_l2=rel, limit=limit, ok=rel <= limit and o.shape == (B, H, M, d)))
+    return rows

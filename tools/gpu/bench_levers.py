@@ -20,7 +20,10 @@
  12. the same four with the residual adds in the products too (`residual_epilogue=True`, biases carried as a LayerNorm
      offset, `ResidualEpilogueBlock`);
  13. what `fast=True` turns on (`marval.generate.fast_options`: head compiled, both epilogues) at batch 1: the
-     MARVAL-B student and the MAR-B teacher.
+     MARVAL-B student and the MAR-B teacher;
+ 14. our attention kernel (`attention='triton'`, `marval.kernels.attention_triton`: MAR-H's 80-wide heads as 64 + 16,
+     not 128) on the fastest rows so far: the MAR-H teacher and MARVAL-H student at batch 256, the MAR-B teacher at
+     batch 256, and fast=True at batch 1 (MARVAL-B student, MAR-B teacher).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -36,7 +39,7 @@ import torch
 
 
 def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(256,), latency_sizes=('large', 'huge'),
-         big_sizes=('huge',), autotune=True, attention=('flash', 'efficient')):
+         big_sizes=('huge',), autotune=True, attention=('flash', 'efficient'), kernel_attention=('triton',)):
     fast = dict(job='sampler', K=K, steps=steps, repeats=None, path='fast', dtype='bf16', graphs=True, decode=False, main=True)
     st1, te1 = dict(fast, size=size, kind='student', batch=1), dict(fast, size=size, kind='teacher', batch=1)
     js = [st1, dict(st1, uniform=True), dict(st1, uniform=True, compile=True), te1, dict(te1, uniform=True),
@@ -66,6 +69,11 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     js += [dict(fast, size=s, kind='student', batch=b, **r) for s in big_sizes for b in big]
     js += [dict(st1, compile=True, **r)] + [dict(fast, size=size, kind='teacher', batch=b, compile='head', **r) for b in big]
     js += [dict(st1, compile='head', **r), dict(te1, compile='head', **r)]      # = fast=True (`fast_options`) at batch 1
+    for a in kernel_attention:                                                  # jobs 37, 38, 40, 41, 42 with our kernel
+        js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, **r) for s in big_sizes for b in big]
+        js += [dict(fast, size=s, kind='student', batch=b, attention=a, **r) for s in big_sizes for b in big]
+        js += [dict(fast, size=size, kind='teacher', batch=b, compile='head', attention=a, **r) for b in big]
+        js += [dict(st1, compile='head', attention=a, **r), dict(te1, compile='head', attention=a, **r)]
     return js
 
 
@@ -85,7 +93,7 @@ def main(argv=None):
     kw = {}
     if a.smoke:
         js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False,
-                  attention=('math',))
+                  attention=('math',), kernel_attention=())                   # no Triton device on a CPU
         for j in js:
             if j['job'] == 'sampler': j['repeats'] = 1
         kw = dict(model_overrides={'encoder_depth': 1, 'decoder_depth': 1, 'diffloss_d': 1}, vae_ch=32, device='cpu')
