@@ -47,12 +47,15 @@ def to_uint8(img: torch.Tensor) -> torch.Tensor:
 
 def fast_options(fast: bool | dict, device) -> dict | None:
     """The `FastSampler` options that `fast` asks for: None for False; for True, those that are fastest measured on a GPU
-    (bf16, the head compiled, fc1's GELU and the residual adds in the products' epilogues: `results/bench/`) on a CUDA
-    `device`, fp32 (the eager loop's samples) elsewhere; a dict as given."""
+    (bf16, the head compiled, fc1's GELU and the residual adds in the products' epilogues, and our attention kernel
+    where Triton is installed: `results/bench/`) on a CUDA `device`, fp32 (the eager loop's samples) elsewhere; a dict
+    as given."""
     if isinstance(fast, dict): return dict(fast)
     if not fast: return None
     if torch.device(device).type != 'cuda': return dict(dtype='fp32')
-    return dict(dtype='bf16', compile='head', gelu_epilogue=True, residual_epilogue=True)
+    from marval.kernels import triton                               # None where the torch wheel comes without Triton
+    return dict(dtype='bf16', compile='head', gelu_epilogue=True, residual_epilogue=True,
+                **(dict(attention='triton') if triton is not None else {}))
 
 def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cfg_schedule: str = 'linear',
              temperature: float = 1.0, rng=None, fast: bool | dict = False):
