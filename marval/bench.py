@@ -220,7 +220,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     when a `tokenizer` is given, sampler + decode (same sampler object, so the graphs are captured once).
     `compile` (fast path) times the `torch.compile`d sampler and checks its samples against the plain fast sampler's
     (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`); so do `uniform` (one shape for every
-    AR step), `attention` (an SDPA backend forced, `ATTENTION_BACKENDS`), `gelu_epilogue` (`GeluEpilogueMlp`) and
+    AR step), `attention` (an SDPA backend forced, `ATTENTION_BACKENDS`, or 'triton': our kernel), `gelu_epilogue` (`GeluEpilogueMlp`) and
     `residual_epilogue` (`ResidualEpilogueBlock`). Rows carry the call's FLOPs and weight
     bytes (`sampler_cost`), MFU and the roofline bound where the device's peaks are known. `log(str)` hears of each
     stage as it ends (setup, reference call, each timed call), so a call cut by a time limit still reports them."""

@@ -21,8 +21,8 @@ def triton_available() -> bool:
 # %% auto #0
 __all__ = ['CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_CASES', 'triton_available',
            'pick_config', 'fused_linear', 'reference_linear', 'check_fused_linear', 'interpreter_check',
-           'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton', 'tune_offset_ln',
-           'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
+           'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton', 'cuda_time_us',
+           'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
            'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
@@ -216,6 +216,15 @@ def offset_layer_norm_triton(x: torch.Tensor, c: torch.Tensor, weight: torch.Ten
                                              BR=BR, B1=B1, B2=B2, num_warps=warps)
     return y.view(x.shape)
 
+def cuda_time_us(f, reps: int) -> float:
+    "µs per call of `f()` on the current CUDA stream: one warm-up call, then `reps` calls between two events."
+    f(); torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(reps): f()
+    end.record(); torch.cuda.synchronize()
+    return start.elapsed_time(end) * 1e3 / reps
+
 def tune_offset_ln(D: int, dtype: torch.dtype = torch.bfloat16, device='cuda', rows: int = 65536, reps: int = 20,
                    keep: bool = True) -> list[dict]:
     """Time `offset_layer_norm_triton` on a CUDA device for each (rows per program, num_warps) at (rows, D), with
@@ -226,13 +235,7 @@ def tune_offset_ln(D: int, dtype: torch.dtype = torch.bfloat16, device='cuda', r
     gen = torch.Generator(device).manual_seed(0)
     x = torch.randn(rows, D, device=device, generator=gen).to(dtype)         # (rows, D)
     c, w, b = (torch.randn(D, device=device, generator=gen) for _ in range(3))
-    def time_us(f):
-        f(); torch.cuda.synchronize()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(reps): f()
-        end.record(); torch.cuda.synchronize()
-        return start.elapsed_time(end) * 1e3 / reps
+    time_us = lambda f: cuda_time_us(f, reps)
     nbytes, out = 2 * x.numel() * x.element_size(), []
     add = lambda what, us, **kw: out.append(dict(what=what, D=D, rows=rows, dtype=str(dtype).split('.')[-1],
                                                  us=us, gb_s=nbytes / us / 1e3, **kw))
@@ -365,13 +368,7 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
         raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
     q, k, v = _qkv_views(B, H, N, d, device, dtype, gen)
-    def time_us(f):
-        f(); torch.cuda.synchronize()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(reps): f()
-        end.record(); torch.cuda.synchronize()
-        return start.elapsed_time(end) * 1e3 / reps
+    time_us = lambda f: cuda_time_us(f, reps)
     flops, out = 4 * B * H * N * N * d, []                                   # QKᵀ and PV
     add = lambda what, us, **kw: out.append(dict(what=what, d=d, B=B, H=H, N=N, dtype=str(dtype).split('.')[-1],
                                                  us=us, tflops=flops / us / 1e6, **kw))
@@ -385,7 +382,11 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
                         add('triton', float('inf'), config=[BM, BN, warps, stages], error=type(e).__name__); continue
                     add('triton', us, config=[BM, BN, warps, stages])
     best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
-    if keep and best['us'] < float('inf'): ATTENTION_CONFIGS[d, dtype] = tuple(best['config'])
+    if best['us'] == float('inf'):                                           # e.g. a GPU without bf16 tensor cores
+        raise RuntimeError(f"no tile of attention_triton runs on {torch.cuda.get_device_name(device)} for head width {d} "
+                           f"in {dtype} ({sorted({r['error'] for r in out if 'error' in r})}): build the sampler without "
+                           "attention='triton' (e.g. fast=dict(dtype='bf16', compile='head'))")
+    if keep: ATTENTION_CONFIGS[d, dtype] = tuple(best['config'])
     for r in out: r['best'] = r is best
     return out
 
