@@ -416,13 +416,7 @@ class FastSampler:
             if fn is offset_layer_norm_triton and self.device.type == 'cuda':
                 for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
                     if (D, self.dtype) not in OFFSET_LN_CONFIGS: tune_offset_ln(D, self.dtype, self.device)
-        if kernel_attn:
-            kernel_attention_model(self.mar)
-            if self.device.type == 'cuda':                                      # tiles timed here, before any capture
-                for a in {(b.attn.num_heads, b.attn.qkv.in_features // b.attn.num_heads)
-                          for b in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]}:
-                    if (a[1], self.dtype) not in ATTENTION_CONFIGS:
-                        tune_attention(a[1], self.dtype, self.device, H=a[0], N=self.L + self.model.buffer_size)
+        if kernel_attn: kernel_attention_model(self.mar)                       # its tiles are timed per batch size (`_state`)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step
@@ -619,6 +613,7 @@ class FastSampler:
         D = self.model.decoder_pos_embed_learned.shape[-1]
         n_draws = self.T + 1 if self.kind == 'teacher' else 1
         if self.uniform: self._prepare_uniform(st, B2, D, n_draws)
+        if self.attention in ATTENTION_KERNELS and dev.type == 'cuda': self._tune_attention(B2)
         for cur, nxt, _ in ([] if self.uniform else self.plan):
             m = cur - nxt
             if m == 0 or m in st.z: continue
@@ -628,6 +623,14 @@ class FastSampler:
         if self.cuda_graphs: self._capture(st)
         self.states[B] = st
         return st
+
+    def _tune_attention(self, B2: int):
+        "Time our attention kernel's tiles at the decoder's shape for B2 rows of images (at most 512), before any capture."
+        Bt = min(B2, 512)                                                      # past that the tile no longer changes much
+        for H, d in {(b.attn.num_heads, b.attn.qkv.in_features // b.attn.num_heads)
+                     for b in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]}:
+            if (d, self.dtype, Bt * H) not in ATTENTION_CONFIGS:
+                tune_attention(d, self.dtype, self.device, B=Bt, H=H, N=self.L + self.model.buffer_size)
 
     def _graph(self, fn, register_rng: bool, before=None):
         "Warm `fn` up on a side stream (`before()` ahead of each warm-up call), then capture it into a CUDA graph in the sampler's shared pool."

@@ -323,17 +323,22 @@ if triton is not None:
             tl.store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty),
                      mask=rows_ok & (d2[None, :] < HD))
 
-ATTENTION_CONFIGS: dict = {}   # (head width, dtype) -> (BM, BN, num_warps, num_stages), filled by `tune_attention`
+ATTENTION_CONFIGS: dict = {}   # (head width, dtype, B·H) -> (BM, BN, num_warps, num_stages), filled by `tune_attention`
 
-def attention_config(d: int, dtype: torch.dtype = torch.bfloat16) -> tuple[int, int, int, int]:
-    "(BM, BN, num_warps, num_stages) for head width d: the tuned one (`tune_attention`) if any, else (64, 64, 4, 2)."
-    return ATTENTION_CONFIGS.get((d, dtype), (64, 64, 4, 2))
+def attention_config(d: int, dtype: torch.dtype = torch.bfloat16, bh: int | None = None) -> tuple[int, int, int, int]:
+    """(BM, BN, num_warps, num_stages) for head width d and bh = B·H (batch × heads): the tile `tune_attention` found
+    at the nearest B·H (by ratio) for this width and dtype, the one tuned at the largest if bh is None; else
+    (64, 64, 4, 2). The grid has B·H·⌈M/BM⌉ programs: at batch 1 a few dozen, so the best tile depends on B·H."""
+    tuned = sorted((k[2], v) for k, v in ATTENTION_CONFIGS.items() if k[:2] == (d, dtype))
+    if not tuned: return (64, 64, 4, 2)
+    if bh is None: return tuned[-1][1]
+    return min(tuned, key=lambda t: max(t[0], bh) / max(min(t[0], bh), 1))[1]
 
 def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: tuple | None = None) -> torch.Tensor:
     """`F.scaled_dot_product_attention(q, k, v)` (no mask, no dropout, scale d^-1/2) as one Triton kernel: q (B, H, M, d),
     k and v (B, H, N, d), any strides with the last one 1 -> (B, H, M, d), a view of a contiguous (B, M, H, d) tensor
     (so `.transpose(1, 2).reshape(B, M, H·d)` costs nothing). `config` = (BM, BN, num_warps, num_stages), default
-    `attention_config`."""
+    `attention_config(d, dtype, B·H)`."""
     if not triton_available():
         raise RuntimeError('attention_triton needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
     if q.dim() != 4 or k.shape != v.shape or k.dim() != 4 or q.shape[:2] != k.shape[:2] or q.shape[3] != k.shape[3]:
@@ -346,7 +351,7 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
     q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
     o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d)
     if M and B * H:
-        BM, BN, warps, stages = config or attention_config(d, q.dtype)
+        BM, BN, warps, stages = config or attention_config(d, q.dtype, B * H)
         D1, D2 = attn_blocks(d)
         _attn_kernel[(B * H, triton.cdiv(M, BM))](
             q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
@@ -363,7 +368,9 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
                    reps: int = 10, keep: bool = True) -> list[dict]:
     """Time `attention_triton` on a CUDA device for each tile (BM, BN, warps, stages) at (B, H, N, N, d) (the default:
     a MAR-H decoder at batch 128 with CFG), with `F.scaled_dot_product_attention` as the reference; `keep`: the fastest
-    tile goes into `ATTENTION_CONFIGS` (call it before capturing CUDA graphs). One dict per candidate: µs and TFLOP/s."""
+    tile goes into `ATTENTION_CONFIGS` under (d, dtype, B·H) (call it before capturing CUDA graphs; `FastSampler` does,
+    per batch size). One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32 rows) are for small B·H, where
+    larger ones leave most SMs idle."""
     if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
         raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
@@ -373,7 +380,7 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     add = lambda what, us, **kw: out.append(dict(what=what, d=d, B=B, H=H, N=N, dtype=str(dtype).split('.')[-1],
                                                  us=us, tflops=flops / us / 1e6, **kw))
     add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
-    for BM in (64, 128):
+    for BM in (16, 32, 64, 128):
         for BN in (32, 64, 128):
             for warps in (4, 8):
                 for stages in (2, 3):
@@ -386,7 +393,7 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
         raise RuntimeError(f"no tile of attention_triton runs on {torch.cuda.get_device_name(device)} for head width {d} "
                            f"in {dtype} ({sorted({r['error'] for r in out if 'error' in r})}): build the sampler without "
                            "attention='triton' (e.g. fast=dict(dtype='bf16', compile='head'))")
-    if keep: ATTENTION_CONFIGS[d, dtype] = tuple(best['config'])
+    if keep: ATTENTION_CONFIGS[d, dtype, B * H] = tuple(best['config'])
     for r in out: r['best'] = r is best
     return out
 

@@ -23,7 +23,8 @@
      MARVAL-B student and the MAR-B teacher;
  14. our attention kernel (`attention='triton'`, `marval.kernels.attention_triton`: MAR-H's 80-wide heads as 64 + 16,
      not 128) on the fastest rows so far: the MAR-H teacher and MARVAL-H student at batch 256, the MAR-B teacher at
-     batch 256, and fast=True at batch 1 (MARVAL-B student, MAR-B teacher).
+     batch 256, and fast=True at batch 1 (MARVAL-B student, MAR-B teacher); then the compiled MARVAL-B student at
+     batch 1 with the GELU epilogue (job 35) and our kernel.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -74,6 +75,8 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
         js += [dict(fast, size=s, kind='student', batch=b, attention=a, **r) for s in big_sizes for b in big]
         js += [dict(fast, size=size, kind='teacher', batch=b, compile='head', attention=a, **r) for b in big]
         js += [dict(st1, compile='head', attention=a, **r), dict(te1, compile='head', attention=a, **r)]
+    for a in kernel_attention:                                                  # job 35 (the fastest batch-1 student) with it
+        js += [dict(st1, compile=True, attention=a, **g)]
     return js
 
 
