@@ -4,7 +4,7 @@
 
 # %% ../nbs/02c_fast_sampling.ipynb #c002
 from __future__ import annotations
-import contextlib, copy, time
+import contextlib, copy, time, types
 import numpy as np
 import torch
 import torch.nn as nn
@@ -13,8 +13,7 @@ from .diffusion import GaussianDiffusion, cfg_eps
 from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
 from .kernels import (offset_layer_norm, offset_layer_norm_triton, triton_available, OFFSET_LN_CONFIGS, tune_offset_ln,
-                            attention_triton, ATTENTION_CONFIGS, tune_attention)
-import types
+                           attention_triton, ATTENTION_CONFIGS, tune_attention)
 
 # %% auto #0
 __all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS', 'ATTENTION_KERNELS', 'step_plan',
@@ -416,7 +415,7 @@ class FastSampler:
             if fn is offset_layer_norm_triton and self.device.type == 'cuda':
                 for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
                     if (D, self.dtype) not in OFFSET_LN_CONFIGS: tune_offset_ln(D, self.dtype, self.device)
-        if kernel_attn: kernel_attention_model(self.mar)                       # its tiles are timed per batch size (`_state`)
+        if kernel_attn: kernel_attention_model(self.mar)                       # its tiles are timed per batch size (`prepare`)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step

@@ -280,9 +280,10 @@ if triton is not None:
     @triton.jit
     def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, H, M, N, HD, qk_scale,
                      sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som,
-                     BM: tl.constexpr, BN: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr):
+                     BM: tl.constexpr, BN: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr, PREC: tl.constexpr):
         # O = softmax(Q Kᵀ / √d) V for one (batch, head) (axis 0) and BM query rows (axis 1), the online softmax over
-        # key blocks of BN; the head width in two blocks [0, D1) and [D1, D1 + D2), masked to HD
+        # key blocks of BN; the head width in two blocks [0, D1) and [D1, D1 + D2), masked to HD; PREC: the products'
+        # input precision ('ieee' for float32 inputs, the exact reference; 'tf32' otherwise, where it does not apply)
         bh, pm = tl.program_id(0), tl.program_id(1)
         b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
         rm = pm * BM + tl.arange(0, BM)                                      # (BM,) query rows
@@ -300,20 +301,20 @@ if triton is not None:
             rn = start + tl.arange(0, BN)                                    # (BN,) key rows
             kn = rn[:, None] < N
             k1 = tl.load(kb + rn[:, None] * skn + d1[None, :], mask=kn & (d1[None, :] < HD), other=0.)   # (BN, D1)
-            s = tl.dot(q1, tl.trans(k1))                                     # (BM, BN) fp32
+            s = tl.dot(q1, tl.trans(k1), input_precision=PREC)               # (BM, BN) fp32
             if D2 > 0:
                 k2 = tl.load(kb + rn[:, None] * skn + d2[None, :], mask=kn & (d2[None, :] < HD), other=0.)
-                s = tl.dot(q2, tl.trans(k2), s)
+                s = tl.dot(q2, tl.trans(k2), s, input_precision=PREC)
             s = tl.where(rn[None, :] < N, s * qk_scale, float('-inf'))       # scores · log2(e) / √d; no keys past N
             m_new = tl.maximum(m_i, tl.max(s, 1))                            # (BM,)
             p = tl.math.exp2(s - m_new[:, None])                             # (BM, BN)
             alpha = tl.math.exp2(m_i - m_new)                                # (BM,) rescales what came before
             l_i = l_i * alpha + tl.sum(p, 1)
             v1 = tl.load(vb + rn[:, None] * svn + d1[None, :], mask=kn & (d1[None, :] < HD), other=0.)   # (BN, D1)
-            acc1 = tl.dot(p.to(v1.dtype), v1, acc1 * alpha[:, None])
+            acc1 = tl.dot(p.to(v1.dtype), v1, acc1 * alpha[:, None], input_precision=PREC)
             if D2 > 0:
                 v2 = tl.load(vb + rn[:, None] * svn + d2[None, :], mask=kn & (d2[None, :] < HD), other=0.)
-                acc2 = tl.dot(p.to(v2.dtype), v2, acc2 * alpha[:, None])
+                acc2 = tl.dot(p.to(v2.dtype), v2, acc2 * alpha[:, None], input_precision=PREC)
             m_i = m_new
         ob = o_ptr + b * sob + h * soh
         rows_ok = rm[:, None] < M
@@ -357,7 +358,7 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
             q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
             q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
             v.stride(0), v.stride(1), v.stride(2), o.stride(0), o.stride(2), o.stride(1),
-            BM=BM, BN=BN, D1=D1, D2=D2, num_warps=warps, num_stages=stages)
+            BM=BM, BN=BN, D1=D1, D2=D2, PREC='ieee' if q.dtype == torch.float32 else 'tf32', num_warps=warps, num_stages=stages)
     return o.transpose(1, 2)                                                 # (B, H, M, d)
 
 def _qkv_views(B, H, N, d, device, dtype, gen):
