@@ -21,8 +21,8 @@
      offset, `ResidualEpilogueBlock`);
  13. what `fast=True` turns on (`marval.generate.fast_options`: head compiled, both epilogues) at batch 1: the
      MARVAL-B student and the MAR-B teacher;
- 14. our attention kernel (`attention='triton'`, `marval.kernels.attention_triton`: MAR-H's 80-wide heads as 64 + 16,
-     not 128) on the fastest rows so far: the MAR-H teacher and MARVAL-H student at batch 256, the MAR-B teacher at
+ 14. our attention kernel (`attention='triton'`, `marval.kernels.attention_triton`: MAR-H's 80-wide heads as 64 + 16)
+     on the fastest rows so far: the MAR-H teacher and MARVAL-H student at batch 256, the MAR-B teacher at
      batch 256, and fast=True at batch 1 (MARVAL-B student, MAR-B teacher); then the compiled MARVAL-B student at
      batch 1 with the GELU epilogue (job 35) and our kernel.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
