@@ -14,6 +14,7 @@ from .core import provenance, repo_root, results_dir, write_json, update_json, g
 from .mar import MAR
 from .sampling import sample_tokens, DiffusionTokenSampler, check_num_iter
 from .fast_sampling import FastSampler, graph_check, graphs_supported, sdpa_backend, ATTENTION_KERNELS
+from .kernels import triton_available
 from .distill import GSIMDistiller, OneStepGenerator, StudentTokenSampler, distill_preset, gsim_update, make_optimizers
 from .train import EMA, MomentSampler, autocast_for
 
@@ -671,6 +672,8 @@ def cli_run(a: argparse.Namespace) -> int:
     for s in sizes + _csv(a.latency_sizes): check_num_iter(a.K, get_preset(s).model.seq_len)   # fail before any work
     for name in _csv(a.attention):                                             # unknown backend names, too
         if name not in ATTENTION_KERNELS: sdpa_backend(name)
+        elif not triton_available():                                           # before any job runs, not at the first triton one
+            raise RuntimeError(f'--attention {name} needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
     jobs = default_plan(sizes, _csv(a.latency_sizes), [int(b) for b in _csv(a.batches)], _csv(a.what), a.K, a.steps,
                         a.distill_batch, a.distill_steps, not a.no_eager, not a.no_decode, not a.no_ablation, a.repeats,
                         a.compile, a.uniform, _csv(a.attention))
