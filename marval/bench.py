@@ -13,7 +13,7 @@ from .config import get_preset
 from .core import provenance, repo_root, results_dir, write_json, update_json, get_device, atomic_write_text
 from .mar import MAR
 from .sampling import sample_tokens, DiffusionTokenSampler, check_num_iter
-from .fast_sampling import FastSampler, graph_check, graphs_supported, sdpa_backend, ATTENTION_KERNELS
+from .fast_sampling import FastSampler, graph_check, graphs_supported, sdpa_backend, validate_attention
 from .kernels import triton_available
 from .distill import GSIMDistiller, OneStepGenerator, StudentTokenSampler, distill_preset, gsim_update, make_optimizers
 from .train import EMA, MomentSampler, autocast_for
@@ -670,10 +670,7 @@ def cli_run(a: argparse.Namespace) -> int:
     if bad: raise ValueError(f'unknown --what {bad}: choose from {", ".join(WHATS)}')
     sizes = _csv(a.sizes)
     for s in sizes + _csv(a.latency_sizes): check_num_iter(a.K, get_preset(s).model.seq_len)   # fail before any work
-    for name in _csv(a.attention):                                             # unknown backend names, too
-        if name not in ATTENTION_KERNELS: sdpa_backend(name)
-        elif not triton_available():                                           # before any job runs, not at the first triton one
-            raise RuntimeError(f'--attention {name} needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
+    for name in _csv(a.attention): validate_attention(name)                    # unknown names, or triton where it cannot run
     jobs = default_plan(sizes, _csv(a.latency_sizes), [int(b) for b in _csv(a.batches)], _csv(a.what), a.K, a.steps,
                         a.distill_batch, a.distill_steps, not a.no_eager, not a.no_decode, not a.no_ablation, a.repeats,
                         a.compile, a.uniform, _csv(a.attention))

@@ -20,7 +20,8 @@ __all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKEND
            'chain_coefficients', 'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows',
            'block_masked', 'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm',
            'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention', 'kernel_attention_model',
-           'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend', 'FastSampler', 'graph_check']
+           'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend', 'validate_attention', 'FastSampler',
+           'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -322,6 +323,14 @@ def sdpa_backend(name: str | None):
     from torch.nn.attention import sdpa_kernel, SDPBackend
     return sdpa_kernel(getattr(SDPBackend, ATTENTION_BACKENDS[name]))
 
+def validate_attention(name: str | None):
+    """Check an `attention=` value before any work: None, a key of ATTENTION_BACKENDS (unknown names: ValueError) or one
+    of ATTENTION_KERNELS, which needs Triton where it can run (else RuntimeError)."""
+    if name in ATTENTION_KERNELS:
+        if not triton_available():
+            raise RuntimeError(f"attention {name!r} needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)")
+    else: sdpa_backend(name)                                                   # validates the name
+
 class FastSampler:
     """Fast masked-AR sampler computing `sample_tokens(..., rng='torch')`: `kind='teacher'` (100-step head chain,
     CFG) or `'student'` (one call of the `OneStepGenerator` `student`; guidance is distilled in, so `cfg` is ignored).
@@ -366,11 +375,9 @@ class FastSampler:
         self.full_low_precision, self.prune_last = bool(full_low_precision), bool(prune_last)
         self.compile = COMPILE_PARTS[compile]                                  # '', 'all', 'head' or 'transformer'
         self.uniform, self.compile_mode = bool(uniform), compile_mode
-        if attention in ATTENTION_KERNELS:
-            if uniform: raise ValueError(f"attention={attention!r} has no masked form (block_masked): not with uniform=True")
-            if not triton_available():
-                raise RuntimeError(f"attention={attention!r} needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)")
-        else: sdpa_backend(attention)                                          # validates the name
+        if attention in ATTENTION_KERNELS and uniform:
+            raise ValueError(f"attention={attention!r} has no masked form (block_masked): not with uniform=True")
+        validate_attention(attention)
         self.attention = attention
         for name, on in (('gelu_epilogue', gelu_epilogue), ('residual_epilogue', residual_epilogue)):
             if on and not (self.dtype == torch.bfloat16 and full_low_precision):
