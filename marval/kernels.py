@@ -20,24 +20,42 @@ def triton_available() -> bool:
 
 # %% auto #0
 __all__ = ['CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_CASES', 'triton_available',
-           'pick_config', 'fused_linear', 'reference_linear', 'check_fused_linear', 'interpreter_check',
-           'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton', 'cuda_time_us',
-           'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
-           'check_attention']
+           'pick_config', 'pdl_available', 'fused_linear', 'reference_linear', 'check_fused_linear',
+           'interpreter_check', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton',
+           'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton',
+           'tune_attention', 'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
     @triton.jit
+    def _x_chunk(x_ptr, g_ptr, be_ptr, rm, mm, k0, rk, K, sxm, mean, rstd, out_ty: tl.constexpr, LN: tl.constexpr):
+        # (BM, BK) chunk k0 of x̂: x, or LayerNorm(x) with the row statistics (mean, rstd), rounded to the weight dtype
+        mk = (k0 + rk) < K
+        a = tl.load(x_ptr + rm[:, None] * sxm + (k0 + rk)[None, :], mask=mm[:, None] & mk[None, :], other=0.)   # (BM, BK)
+        if LN:
+            g = tl.load(g_ptr + k0 + rk, mask=mk, other=0.).to(tl.float32)
+            be = tl.load(be_ptr + k0 + rk, mask=mk, other=0.).to(tl.float32)
+            a = ((a.to(tl.float32) - mean[:, None]) * rstd[:, None] * g[None, :] + be[None, :]).to(out_ty)
+        return a
+
+    @triton.jit
     def _linear_kernel(x_ptr, w_ptr, b_ptr, r_ptr, y_ptr, g_ptr, be_ptr, M, N, K, eps,
                        sxm, swn, srm, sym,
                        LN: tl.constexpr, BIAS: tl.constexpr, GELU: tl.constexpr, RES: tl.constexpr,
-                       BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+                       BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PDL: tl.constexpr, PREFETCH: tl.constexpr):
         # y[m, n] = act(sum_k x̂[m, k] W[n, k] + b[n]) + r[m, n], x̂ = LayerNorm(x) (affine g, be) when LN, else x
+        eps = tl.cast(eps, tl.float32)               # a Python float: fp32 here, fp64 when Inductor launches the kernel
         pm, pn = tl.program_id(0), tl.program_id(1)
         rm = pm * BM + tl.arange(0, BM)                                      # (BM,) rows of x / y
         rn = pn * BN + tl.arange(0, BN)                                      # (BN,) rows of W = columns of y
         rk = tl.arange(0, BK)                                                # (BK,)
         mm, mn = rm < M, rn < N
+        if PREFETCH:   # the first weight chunk depends on no earlier kernel: read it before the wait below
+            w0 = tl.load(w_ptr + rn[None, :] * swn + rk[:, None], mask=mn[None, :] & (rk < K)[:, None], other=0.)  # (BK, BN)
+        if PDL:                                        # programmatic dependent launch (Hopper+): this kernel may start
+            tl.extra.cuda.gdc_wait()                   # before the previous one ends; past this wait all its writes
+            tl.extra.cuda.gdc_launch_dependents()      # are visible. The next kernel may now start its own weight read
+        mean, rstd = tl.zeros((BM,), tl.float32), tl.zeros((BM,), tl.float32)
         if LN:                                                               # row statistics in fp32, one pass
             s1, s2 = tl.zeros((BM,), tl.float32), tl.zeros((BM,), tl.float32)
             for k0 in range(0, K, BK):
@@ -47,20 +65,16 @@ if triton is not None:
             mean = s1 / K
             rstd = 1. / tl.sqrt(s2 / K - mean * mean + eps)                   # (BM,)
         acc = tl.zeros((BM, BN), tl.float32)
-        for k0 in range(0, K, BK):
-            mk = (k0 + rk) < K
-            a = tl.load(x_ptr + rm[:, None] * sxm + (k0 + rk)[None, :], mask=mm[:, None] & mk[None, :], other=0.)   # (BM, BK)
-            if LN:
-                g = tl.load(g_ptr + k0 + rk, mask=mk, other=0.).to(tl.float32)
-                be = tl.load(be_ptr + k0 + rk, mask=mk, other=0.).to(tl.float32)
-                a = ((a.to(tl.float32) - mean[:, None]) * rstd[:, None] * g[None, :] + be[None, :]).to(w_ptr.dtype.element_ty)
-            w = tl.load(w_ptr + rn[None, :] * swn + (k0 + rk)[:, None], mask=mn[None, :] & mk[:, None], other=0.)  # (BK, BN)
+        if PREFETCH:
+            acc += tl.dot(_x_chunk(x_ptr, g_ptr, be_ptr, rm, mm, 0, rk, K, sxm, mean, rstd, w_ptr.dtype.element_ty, LN), w0)
+        for k0 in range(BK if PREFETCH else 0, K, BK):   # (the loop Triton pipelines over num_stages)
+            a = _x_chunk(x_ptr, g_ptr, be_ptr, rm, mm, k0, rk, K, sxm, mean, rstd, w_ptr.dtype.element_ty, LN)  # (BM, BK)
+            w = tl.load(w_ptr + rn[None, :] * swn + (k0 + rk)[:, None], mask=mn[None, :] & ((k0 + rk) < K)[:, None], other=0.)  # (BK, BN)
             acc += tl.dot(a, w)
         if BIAS: acc += tl.load(b_ptr + rn, mask=mn, other=0.).to(tl.float32)[None, :]
         if GELU: acc = 0.5 * acc * (1. + tl.math.erf(acc * 0.7071067811865476))   # exact GELU (nn.GELU())
         if RES: acc += tl.load(r_ptr + rm[:, None] * srm + rn[None, :], mask=mm[:, None] & mn[None, :], other=0.).to(tl.float32)
         tl.store(y_ptr + rm[:, None] * sym + rn[None, :], acc.to(y_ptr.dtype.element_ty), mask=mm[:, None] & mn[None, :])
-
 
 # %% ../nbs/02d_kernels.ipynb #c006
 def pick_config(M: int, N: int, K: int) -> tuple[int, int, int, int, int]:
@@ -76,12 +90,26 @@ def _ln_args(ln):
     if isinstance(ln, torch.nn.LayerNorm): return ln.weight, ln.bias, ln.eps
     return ln
 
+def pdl_available(device=None) -> bool:
+    """True when kernels can be launched with programmatic dependent launch (PDL): a CUDA device of compute
+    capability 9.0+ (Hopper) and a Triton with grid-dependency control; never under the CPU interpreter."""
+    if triton is None or os.environ.get('TRITON_INTERPRET') == '1' or not torch.cuda.is_available(): return False
+    if not hasattr(getattr(tl.extra, 'cuda', None), 'gdc_wait'): return False
+    return torch.cuda.get_device_capability(device)[0] >= 9
+
 def fused_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, *, ln=None, gelu: bool = False,
-                 residual: torch.Tensor | None = None, config: tuple | None = None) -> torch.Tensor:
+                 residual: torch.Tensor | None = None, config: tuple | None = None, pdl: bool = False,
+                 prefetch: bool = False) -> torch.Tensor:
     """`residual + GELU?(LN?(x) @ weight.T + bias)` as one Triton kernel; `ln` is an `nn.LayerNorm` (affine) or
-    `(weight, bias, eps)`. x (..., K), weight (N, K) -> (..., N) in x's dtype; accumulation in fp32."""
+    `(weight, bias, eps)`. x (..., K), weight (N, K) -> (..., N) in x's dtype; accumulation in fp32. With `pdl` the
+    kernel is launched with programmatic dependent launch: it may start while the previous kernel in the stream still
+    runs, then waits for that kernel's writes (the same result; Hopper+ only); with `prefetch` as well it reads its
+    first weight chunk before that wait (outside the loop that Triton pipelines)."""
     K, N = x.shape[-1], weight.shape[0]
     if weight.shape[1] != K: raise ValueError(f'x has {K} features, weight expects {weight.shape[1]}')
+    if pdl and not pdl_available(x.device):
+        raise RuntimeError('fused_linear(pdl=True) needs a CUDA device of compute capability 9.0+ (Hopper) and a Triton '
+                           'with tl.extra.cuda.gdc_wait; Triton\'s CPU interpreter cannot run it: pass pdl=False')
     if not triton_available():
         raise RuntimeError('fused_linear needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
     if weight.stride(1) != 1: weight = weight.contiguous()
@@ -101,7 +129,8 @@ def fused_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     _linear_kernel[grid](x2, weight, weight if bias is None else bias, r2, y, weight if g is None else g,
                          weight if be is None else be, M, N, K, float(eps), x2.stride(0), weight.stride(0), r2.stride(0),
                          y.stride(0), LN=g is not None, BIAS=bias is not None, GELU=bool(gelu), RES=residual is not None,
-                         BM=BM, BN=BN, BK=BK, num_warps=warps, num_stages=stages)
+                         BM=BM, BN=BN, BK=BK, PDL=bool(pdl), PREFETCH=bool(prefetch), num_warps=warps, num_stages=stages,
+                         **(dict(launch_pdl=True) if pdl else {}))
     return y.reshape(*x.shape[:-1], N)
 
 def reference_linear(x, weight, bias=None, *, ln=None, gelu=False, residual=None):
@@ -117,9 +146,12 @@ def reference_linear(x, weight, bias=None, *, ln=None, gelu=False, residual=None
 CHECK_CASES = [(5, 48, 40, ()), (37, 96, 72, ('gelu',)), (20, 64, 64, ('res',)), (70, 80, 48, ('ln', 'gelu', 'res')),
                (3, 64, 130, ('ln',)), (33, 160, 16, ('ln', 'res'))]
 
-def check_fused_linear(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None) -> list[dict]:
+def check_fused_linear(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None,
+                       pdl: bool = False, prefetch: bool = False) -> list[dict]:
     """`fused_linear` against `reference_linear` on every prologue/epilogue combination at shapes that leave partial
-    tiles on every edge; one row per case with the relative L2 error and whether it is within the dtype's limit."""
+    tiles on every edge; one row per case with the relative L2 error and whether it is within the dtype's limit
+    (`pdl`: launched with programmatic dependent launch, on a Hopper GPU; `prefetch`: the first weight chunk read
+    before the loop)."""
     gen, rows = torch.Generator().manual_seed(seed), []
     limit = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 5e-3}[dtype]
     for M, K, N, what in CHECK_CASES:
@@ -127,16 +159,17 @@ def check_fused_linear(device='cpu', dtype=torch.float32, seed: int = 0, config:
         x, w, b = rnd(M, K), rnd(N, K) / K ** .5, rnd(N)
         ln = (rnd(K), rnd(K), 1e-6) if 'ln' in what else None
         kw = dict(ln=ln, gelu='gelu' in what, residual=rnd(M, N) if 'res' in what else None)
-        y, ref = fused_linear(x, w, b, config=config, **kw).float(), reference_linear(x, w, b, **kw).float()
+        y, ref = fused_linear(x, w, b, config=config, pdl=pdl, prefetch=prefetch, **kw).float(), reference_linear(x, w, b, **kw).float()
         rel = ((y - ref).norm() / ref.norm().clamp_min(1e-12)).item()
         rows.append(dict(M=M, K=K, N=N, what='+'.join(what) or 'bias', rel_l2=rel, limit=limit, ok=rel <= limit))
     return rows
 
-def interpreter_check(config: tuple | None = None, check: str = 'check_fused_linear') -> list[dict]:
+def interpreter_check(config: tuple | None = None, check: str = 'check_fused_linear', **extra) -> list[dict]:
     """`check_fused_linear` (or another check of this module, `check`, e.g. 'check_offset_ln') on the CPU through
-    Triton's interpreter, in a subprocess (it must be chosen before import)."""
+    Triton's interpreter, in a subprocess (it must be chosen before import); `extra`: more keyword arguments of it."""
     import json, subprocess, sys
     kw = {} if config is None else dict(config=config)
+    kw.update(extra)
     code = (f'import json; from marval.kernels import {check}; '
             f'print(json.dumps({check}(**{kw!r})))')
     env = dict(os.environ, TRITON_INTERPRET='1')
@@ -157,6 +190,7 @@ if triton is not None:
         # y[r] = (x[r] + c - μ_r) / sqrt(σ²_r + eps) · w + b, μ_r and σ²_r of the row x[r] + c (float32), BR rows a program;
         # the columns in two power-of-two blocks, [0, B1) with B1 ≤ D (no mask) and [B1, B1 + B2) masked to D:
         # 1280 = 1024 + 256 and 768 = 512 + 256 leave no lane idle (one block of 2048 would idle 37.5% of them)
+        eps = tl.cast(eps, tl.float32)               # a Python float: fp32 here, fp64 when Inductor launches the kernel
         rows = (tl.program_id(0) * BR + tl.arange(0, BR)).to(tl.int64)      # (BR,)
         mr = (rows < M)[:, None]                                             # (BR, 1)
         k1 = tl.arange(0, B1)                                                # (B1,)
@@ -284,6 +318,7 @@ if triton is not None:
         # O = softmax(Q Kᵀ / √d) V for one (batch, head) (axis 0) and BM query rows (axis 1), the online softmax over
         # key blocks of BN; the head width in two blocks [0, D1) and [D1, D1 + D2), masked to HD; PREC: the products'
         # input precision ('ieee' for float32 inputs, the exact reference; 'tf32' otherwise, where it does not apply)
+        qk_scale = tl.cast(qk_scale, tl.float32)     # a Python float: fp32 here, fp64 when Inductor launches the kernel
         bh, pm = tl.program_id(0), tl.program_id(1)
         b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
         rm = pm * BM + tl.arange(0, BM)                                      # (BM,) query rows

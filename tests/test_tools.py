@@ -34,13 +34,17 @@ def test_bench_report(tmp_path):
     b = ROOT / 'results' / 'bench'
     r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200_run1.json', b / 'nvidia_h200_check.json', '--name', 'joined',
              '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json',
-             '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json')
+             '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json', b / 'kernel_floor_base_bs1_pdl.json')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / 'metrics.json').read_text())
     fl = json.loads((b / 'kernel_floor_base_bs1.json').read_text())
     assert m['floor.base_bs1.products_s'] == fl['products_s_per_call'] and m['floor.base_bs1.device'] == 'NVIDIA H200'
     assert m['floor.base_bs1.triton_best_s'] == fl['triton']['best_s_per_call'] and 'floor.huge_bs1.triton_best_s' not in m
     assert m['floor.huge_bs1.products_s'] > m['floor.base_bs1.products_s'] > 0.04     # B's products alone exceed 40 ms
+    pd = json.loads((b / 'kernel_floor_base_bs1_pdl.json').read_text())            # --pdl: its own keys, not the baseline's
+    assert m['floor.base_bs1_pdl.launch_us_per_kernel'] == min(x['us_per_kernel'] for x in pd['launch'] if 'kind' not in x)
+    assert m['floor.base_bs1_pdl.launch_pdl_us_per_kernel'] < m['floor.base_bs1_pdl.launch_us_per_kernel']
+    assert m['floor.base_bs1_pdl.triton_best_pdl_s'] == pd['triton']['best_pdl_s_per_call'] and 'floor.base_bs1.triton_best_pdl_s' not in m
     assert m['device'] == 'NVIDIA H200' and m['check.graph_equals_eager'] is True and 'ddp.scaling_2gpu' in m
     assert 'teacher.base.bs1_s' not in m and 'previous.nvidia_h100_80gb_hbm3.teacher.base.bs1_s' in m
     rows = json.loads((b / 'nvidia_h200_run1.json').read_text())['rows']
@@ -100,10 +104,11 @@ def test_bench_levers_plan(tmp_path):
     assert js[32]['uniform'] and not js[31].get('uniform')
     four = [('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
     fast_bs1 = [('base', 'student', 1, 'head'), ('base', 'teacher', 1, 'head')]      # = fast_options at batch 1
-    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 49
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 50
     assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
-    assert all(j['residual_epilogue'] for j in js[37:48]) and not any(j.get('residual_epilogue') for j in js[:37] + js[48:])
-    assert [{k: v for k, v in j.items() if k != 'attention'} for j in js[43:]] == [js[i] for i in (37, 38, 40, 41, 42, 35)]
+    assert all(j['residual_epilogue'] for j in js[37:48] + js[49:]) and not any(j.get('residual_epilogue') for j in js[:37] + [js[48]])
+    assert [{k: v for k, v in j.items() if k != 'attention'} for j in js[43:49]] == [js[i] for i in (37, 38, 40, 41, 42, 35)]
+    assert js[49] == dict(js[48], residual_epilogue=True)                  # job 48 with the residual epilogue too
     assert all(j['attention'] == 'triton' for j in js[43:]) and not any(j.get('attention') == 'triton' for j in js[:43])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]
@@ -161,6 +166,19 @@ def test_kernel_floor(tmp_path):
     r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--blas', 'cublaslt')   # its own file stem
     assert r.returncode == 0 and (tmp_path / 'kernel_floor_tiny_bs1_cublaslt.json').exists(), r.stderr[-2000:]
     assert _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--blas', 'mkl').returncode == 2     # argparse refuses it
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--pdl')                               # PDL without --triton
+    assert r.returncode == 2 and '--pdl needs --triton' in r.stderr, r.stderr[-500:]
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--triton', '--pdl')        # no PDL on the CPU
+    assert r.returncode == 2 and 'Hopper' in r.stderr, r.stderr[-500:]
+    # --tiles-from: the union of an earlier report's best tiles, sorted; a report without a sweep is refused by name
+    prev = tmp_path / 'prev.json'
+    prev.write_text(json.dumps(dict(triton=dict(sweep=[dict(best=[64, 32, 128, 4, 3]), dict(best=[16, 32, 64, 4, 3]),
+                                                       dict(best=[64, 32, 128, 4, 3])]))))
+    ns = lambda f: type('A', (), dict(tiles_from=str(f)))
+    assert kernel_floor.sweep_tiles(ns(prev), cuda=True) == [(16, 32, 64, 4, 3), (64, 32, 128, 4, 3)]
+    assert kernel_floor.sweep_tiles(ns(''), cuda=True) == kernel_floor.SWEEP
+    (tmp_path / 'bare.json').write_text('{"launch": []}')
+    with pytest.raises(SystemExit, match='bare.json has no Triton sweep'): kernel_floor.sweep_tiles(ns(tmp_path / 'bare.json'), cuda=True)
 
 def test_kernel_floor_triton(tmp_path):
     "kernel_floor.py --triton on the CPU (Triton's interpreter): fused_linear checked, swept, per step, one block — reported."

@@ -24,12 +24,18 @@ CONFIG = ('what', 'size', 'kind', 'path', 'dtype', 'graphs', 'variant', 'batch',
 
 def floor_keys(path) -> dict:
     """metrics.json keys of a kernel_floor.py report, under floor.<file stem without kernel_floor_>: seconds per call
-    of the products alone (cuBLAS; with --triton also the Triton tiles), µs per near-empty kernel, device, date."""
+    of the products alone (cuBLAS; with --triton also the Triton tiles, with --pdl those tiles launched with PDL),
+    µs per near-empty kernel (`x.add_(1)`; with --pdl also a Triton one with PDL), device, date."""
     r, stem = json.loads(Path(path).read_text()), Path(path).stem.removeprefix('kernel_floor_')
     k = {'products_s': r['products_s_per_call'], 'products_per_step': r['products_per_step'],
-         'launch_us_per_kernel': min(x['us_per_kernel'] for x in r['launch']), 'device': r['meta']['device'],
+         'launch_us_per_kernel': min(x['us_per_kernel'] for x in r['launch'] if 'kind' not in x), 'device': r['meta']['device'],
          'date': r['meta']['date'], 'source': str(path)}
-    if 'triton' in r: k.update(triton_best_s=r['triton']['best_s_per_call'], triton_pick_s=r['triton']['pick_s_per_call'])
+    pdl = [x['us_per_kernel'] for x in r['launch'] if x.get('kind') == 'triton + PDL']
+    if pdl: k['launch_pdl_us_per_kernel'] = min(pdl)
+    if 'triton' in r:
+        t = r['triton']
+        k.update(triton_best_s=t['best_s_per_call'], triton_pick_s=t['pick_s_per_call'])
+        k.update({f'triton_best_{v}_s': t[f'best_{v}_s_per_call'] for v in ('pdl', 'pdl_prefetch') if f'best_{v}_s_per_call' in t})
     return {f'floor.{stem}.{n}': v for n, v in k.items()}
 
 

@@ -16,7 +16,14 @@ With `--triton` it also asks whether other kernels for the same products do bett
 4. every step's products with `pick_config`'s tiles and with the sweep's best tile for the nearest swept shape;
 5. one transformer block without attention, as torch ops (LN, 4 products, GELU, 2 adds) and as four fused kernels.
 
+With `--pdl` (Hopper+) it asks whether programmatic dependent launch shortens the chain: each kernel may start while
+the previous one still runs, then waits on `griddepcontrol.wait` for the previous kernel's writes
+(`fused_linear(pdl=True)`), and with `prefetch=True` reads its first weight chunk before that wait. It adds the launch
+floor of a near-empty Triton kernel with and without PDL, the check of both variants, and sections 4 and 5 with each.
+
     PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --triton        # MARVAL-B, batch 1, K = 64
+    # PDL, with the sweep cut to the best tiles of an earlier report (far fewer compiles):
+    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --triton --pdl --tiles-from results/bench/kernel_floor_base_bs1.json
 
 Writes kernel_floor_<size>_bs<batch>.md / .json to --out (the JSON after every section). CPU smoke test (tiny model,
 no graphs): --smoke; with --triton it needs TRITON_INTERPRET=1.
@@ -25,6 +32,23 @@ import argparse, json, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
+try:
+    import triton, triton.language as tl
+except ImportError:
+    triton = None
+
+if triton is not None:
+    @triton.jit
+    def _touch_kernel(x_ptr, PDL: tl.constexpr):
+        # one program adds 1 to one element: a kernel that costs its launch and nothing else
+        if PDL:
+            tl.extra.cuda.gdc_wait()
+            tl.extra.cuda.gdc_launch_dependents()
+        tl.store(x_ptr, tl.load(x_ptr) + 1)
+
+
+def touch(x, pdl: bool):
+    _touch_kernel[(1,)](x, PDL=pdl, **(dict(launch_pdl=True) if pdl else {}))
 
 
 def step_products(mc, B: int, cur: int, m: int, head_calls: int = 1) -> list[tuple[int, int, int]]:
@@ -61,15 +85,44 @@ SWEEP = [(bm, bn, bk, w, st) for bm in (16, 32, 64) for bn in (32, 64, 128) for 
          for w, st in ((4, 3), (4, 4), (8, 3)) if not (bk == 64 and w == 8)]      # 72 tiles; some exceed shared memory
 
 
+PDL_VARIANTS = dict(pdl=dict(pdl=True), pdl_prefetch=dict(pdl=True, prefetch=True))   # fused_linear's keywords
+
+
+def sweep_tiles(a, cuda) -> list:
+    "The tiles section 3 sweeps: `SWEEP`, or (`--tiles-from`) the best tiles of an earlier report's sweep."
+    if not cuda: return SWEEP[:2]
+    if not a.tiles_from: return SWEEP
+    prev = json.loads(Path(a.tiles_from).read_text())
+    if 'triton' not in prev or not prev['triton'].get('sweep'):
+        raise SystemExit(f'{a.tiles_from} has no Triton sweep (written by a run without --triton?)')
+    return sorted({tuple(r['best']) for r in prev['triton']['sweep']})
+
+
+def fitting(x, wb, c, kw):
+    """Tile `c` for `fused_linear(x, *wb, **kw)`, with one pipeline stage fewer at a time while Triton reports that it
+    does not fit in shared memory (the weight chunk read before the loop, `prefetch`, needs room of its own)."""
+    from marval.kernels import fused_linear
+    from triton.runtime.errors import OutOfResources
+    c = list(c)
+    while True:
+        try: fused_linear(x, *wb, config=tuple(c), **kw); return c
+        except OutOfResources:
+            if c[4] <= 1: raise
+            c[4] -= 1
+
+
 def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
     """Sections 3-5: `fused_linear` at the student's products. 3: a tile sweep on representative shapes (per (in, out),
     the smallest, median and largest row count of the call) against cuBLAS; 4: every step's products with
     `pick_config` and with the sweep's best tile of the nearest swept shape; 5: one transformer block without
     attention (LN, qkv, proj + residual, LN, fc1, GELU, fc2 + residual) as torch ops and as four fused kernels."""
     from marval.kernels import check_fused_linear, fused_linear, pick_config
-    sweep = SWEEP if cuda else SWEEP[:2]
-    t = res['triton'] = dict(check=check_fused_linear(dev, dt), sweep=[], steps=[])
+    sweep = sweep_tiles(a, cuda)
+    t = res['triton'] = dict(check=check_fused_linear(dev, dt), sweep=[], steps=[], tiles=len(sweep))
     print('fused_linear check:', all(r['ok'] for r in t['check']), flush=True)
+    for v, kw in (PDL_VARIANTS.items() if a.pdl else ()):
+        t[f'check_{v}'] = check_fused_linear(dev, dt, **kw)
+        print(f'fused_linear({kw}) check:', all(r['ok'] for r in t[f'check_{v}']), flush=True)
     by_kn = {}
     for cur, m in plan:
         for r, k, n in step_products(mc, a.batch, cur, m):
@@ -107,11 +160,20 @@ def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
         row = dict(cur=cur, m=m)
         row['pick_s'] = graph_time(lambda: [fused_linear(i, *wb) for i, wb, _ in live], dev, reps, cuda)
         row['best_s'] = graph_time(lambda: [fused_linear(i, *wb, config=c) for i, wb, c in live], dev, reps, cuda)
+        for v, kw in (PDL_VARIANTS.items() if a.pdl else ()):
+            cv = [fitting(i, wb, c, kw) for i, wb, c in live]          # the prefetched chunk needs shared memory too
+            row[f'{v}_fewer_stages'] = sum(x != c for x, (_, _, c) in zip(cv, live))
+            row[f'best_{v}_s'] = graph_time(lambda kw=kw, cv=cv: [fused_linear(i, *wb, config=x, **kw)
+                                                                   for (i, wb, _), x in zip(live, cv)], dev, reps, cuda)
         t['steps'].append(row)
     t['pick_s_per_call'] = sum(r['pick_s'] for r in t['steps'])
     t['best_s_per_call'] = sum(r['best_s'] for r in t['steps'])
+    for v in (PDL_VARIANTS if a.pdl else ()):
+        t[f'best_{v}_s_per_call'] = sum(r[f'best_{v}_s'] for r in t['steps'])
+        t[f'{v}_fewer_stages'] = sum(r[f'{v}_fewer_stages'] for r in t['steps'])
     print(f"triton products: pick_config {t['pick_s_per_call'] * 1e3:.2f} ms, best tiles {t['best_s_per_call'] * 1e3:.2f} ms "
-          f"per call (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms)", flush=True)
+          + ''.join(f"({v} {t[f'best_{v}_s_per_call'] * 1e3:.2f} ms) " for v in (PDL_VARIANTS if a.pdl else ()))
+          + f"per call (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms)", flush=True)
     path.write_text(json.dumps(res, indent=1))
     # 5. one block without attention, at the encoder's and the decoder's row counts of the middle step
     D, H = mc.decoder_embed_dim, int(mc.decoder_embed_dim * mc.mlp_ratio)
@@ -135,38 +197,71 @@ def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
                 x = x + F.linear(F.gelu(F.linear(p['ln2'](x), *p['fc1'])), *p['fc2'])
             return x
 
-        def fused_chain():
+        def fused_chain(cfg=cfg, **kw):
             x = x0
             for p in blocks:
-                q = fused_linear(x, *p['qkv'], ln=p['ln1'], config=cfg[0])
-                x = fused_linear(q[:, :D], *p['proj'], residual=x, config=cfg[1])
-                h = fused_linear(x, *p['fc1'], ln=p['ln2'], gelu=True, config=cfg[2])
-                x = fused_linear(h, *p['fc2'], residual=x, config=cfg[3])
+                q = fused_linear(x, *p['qkv'], ln=p['ln1'], config=cfg[0], **kw)
+                x = fused_linear(q[:, :D], *p['proj'], residual=x, config=cfg[1], **kw)
+                h = fused_linear(x, *p['fc1'], ln=p['ln2'], gelu=True, config=cfg[2], **kw)
+                x = fused_linear(h, *p['fc2'], residual=x, config=cfg[3], **kw)
             return x
+        p0 = blocks[0]
+        probes = [(x0, p0['qkv']), (x0, p0['proj']), (x0, p0['fc1']), (torch.zeros(R, H, device=dev, dtype=dt), p0['fc2'])]
         with torch.no_grad():
             ref = torch_chain().float()
             rel = ((fused_chain().float() - ref).norm() / ref.norm()).item()
             row = dict(where=where, rows=R, torch_us=graph_time(torch_chain, dev, reps, cuda) / copies * 1e6,
                        fused_us=graph_time(fused_chain, dev, reps, cuda) / copies * 1e6, rel_l2=rel)
+            for v, kw in (PDL_VARIANTS.items() if a.pdl else ()):   # each kernel's wait orders it after the previous one
+                cv = [tuple(fitting(x, wb, c, kw)) for (x, wb), c in zip(probes, cfg)]
+                g = lambda kw=kw, cv=cv: fused_chain(cv, **kw)
+                row[f'{v}_rel_l2'] = ((g().float() - ref).norm() / ref.norm()).item()
+                row[f'fused_{v}_us'] = graph_time(g, dev, reps, cuda) / copies * 1e6
+                row[f'{v}_graph_rel_l2'] = graph_rel(g, ref, dev)
         t['block'].append(row)
-        print(f"block without attention, {where} ({R} rows): torch {row['torch_us']:.1f} µs, fused {row['fused_us']:.1f} µs, "
-              f"rel L2 {rel:.1e}", flush=True)
+        print(f"block without attention, {where} ({R} rows): torch {row['torch_us']:.1f} µs, fused {row['fused_us']:.1f} µs"
+              + ''.join(f", fused {v} {row[f'fused_{v}_us']:.1f} µs (rel L2 {row[f'{v}_rel_l2']:.1e}, in a graph "
+                        f"{row[f'{v}_graph_rel_l2']:.1e})" for v in (PDL_VARIANTS if a.pdl else ()))
+              + f", rel L2 {rel:.1e}", flush=True)
     path.write_text(json.dumps(res, indent=1))
+
+
+def graph_rel(fn, ref, dev) -> float:
+    "rel. L2 of `fn()`'s output replayed in a CUDA graph against `ref` (PDL's ordering inside a graph)."
+    if dev.type != 'cuda': return ((fn().float() - ref).norm() / ref.norm()).item()
+    side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side): fn()
+    torch.cuda.current_stream().wait_stream(side)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g): y = fn()
+    g.replay(); torch.cuda.synchronize()
+    return ((y.float() - ref).norm() / ref.norm()).item()
 
 
 def triton_md(res):
     t = res['triton']
+    chk = lambda rows: ', '.join(f"{r['what']} {r['rel_l2']:.1e}" for r in rows) + f" — all within limit: {all(r['ok'] for r in rows)}"
+    vs = [v for v in PDL_VARIANTS if f'best_{v}_s_per_call' in t]
+    names = dict(pdl='PDL', pdl_prefetch='PDL + weight prefetch')
     return ['## Triton `fused_linear` at the same products', '',
-            f"check against torch ops ({res['meta']['dtype']}): " + ', '.join(f"{r['what']} {r['rel_l2']:.1e}" for r in t['check'])
-            + f" — all within limit: {all(r['ok'] for r in t['check'])}", '',
+            f"check against torch ops ({res['meta']['dtype']}): " + chk(t['check']), '',
+            *[s for v in vs for s in (f"with {names[v]} (`{PDL_VARIANTS[v]}`): " + chk(t[f'check_{v}']), '')],
             f"every step's products: **pick_config {t['pick_s_per_call'] * 1e3:.2f} ms, best swept tile "
-            f"{t['best_s_per_call'] * 1e3:.2f} ms per call** (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms)", '',
+            f"{t['best_s_per_call'] * 1e3:.2f} ms per call**"
+            + ''.join(f", **the same tiles with {names[v]} {t[f'best_{v}_s_per_call'] * 1e3:.2f} ms**"
+                      + (f" ({t[f'{v}_fewer_stages']} products with one pipeline stage fewer, to fit)" if t.get(f'{v}_fewer_stages') else '')
+                      for v in vs)
+            + f" (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms; {t.get('tiles', len(SWEEP))} tiles swept)", '',
             '| rows | in | out | cuBLAS µs | pick_config | µs | best tile (BM, BN, BK, warps, stages) | µs |', '|---|---|---|---|---|---|---|---|',
             *[f"| {r['rows']} | {r['k']} | {r['n']} | {r['cublas_us']:.2f} | {tuple(r['pick'])} | {r['pick_us']:.2f} | "
               f"{tuple(r['best'])} | {r['best_us']:.2f} |" for r in t['sweep']], '',
             '### One transformer block without attention (µs; 4 fused kernels vs LN, 4 products, GELU, 2 adds)', '',
-            '| rows | torch ops | fused | rel L2 |', '|---|---|---|---|',
-            *[f"| {r['where']} {r['rows']} | {r['torch_us']:.1f} | {r['fused_us']:.1f} | {r['rel_l2']:.1e} |" for r in t.get('block', [])], '']
+            '| rows | torch ops | fused | rel L2 |' + ''.join(f' fused, {names[v]} | rel L2 (eager / graph) |' for v in vs),
+            '|---|---|---|---|' + '---|---|' * len(vs),
+            *[f"| {r['where']} {r['rows']} | {r['torch_us']:.1f} | {r['fused_us']:.1f} | {r['rel_l2']:.1e} |"
+              + ''.join(f" {r[f'fused_{v}_us']:.1f} | {r[f'{v}_rel_l2']:.1e} / {r[f'{v}_graph_rel_l2']:.1e} |" for v in vs
+                        if f'fused_{v}_us' in r)
+              for r in t.get('block', [])], '']
 
 
 def main(argv=None):
@@ -183,9 +278,14 @@ def main(argv=None):
     ap.add_argument('--smoke', action='store_true', help='a tiny model on the CPU, no graphs (a test of this script)')
     ap.add_argument('--triton', action='store_true', help='also time marval.kernels.fused_linear at the same products '
                     '(a tile sweep, every step, and one block without attention; on the CPU through TRITON_INTERPRET=1)')
+    ap.add_argument('--pdl', action='store_true', help='also with programmatic dependent launch (Hopper+; needs --triton): '
+                    'the launch floor of a Triton kernel, the check, sections 4 and 5')
+    ap.add_argument('--tiles-from', default=None, help="sweep only the best tiles of this earlier kernel_floor JSON's sweep")
     ap.add_argument('--blas', choices=['cublas', 'cublaslt'], default=None,
                     help="torch.backends.cuda.preferred_blas_library for the products (default: torch's choice)")
     a = ap.parse_args(argv)
+    if a.pdl and not a.triton: ap.error('--pdl needs --triton')
+    if a.pdl and a.smoke: ap.error('--pdl needs a Hopper GPU (Triton\'s CPU interpreter has no grid-dependency control)')
     if a.blas: torch.backends.cuda.preferred_blas_library(a.blas)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     cuda = not a.smoke
@@ -202,6 +302,13 @@ def main(argv=None):
         s = graph_time(lambda n=n: [x.add_(1) for _ in range(n)], dev, cuda=cuda)
         res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6))
         print(f'launch floor: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each', flush=True)
+        if a.pdl:   # the same count of a near-empty Triton kernel, without and with PDL
+            from marval.kernels import pdl_available
+            if not pdl_available(dev): raise SystemExit('--pdl: this device or Triton has no programmatic dependent launch')
+            for pdl in (False, True):
+                s = graph_time(lambda n=n, pdl=pdl: [touch(x, pdl) for _ in range(n)], dev, cuda=cuda)
+                res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6, kind='triton' + (' + PDL' if pdl else '')))
+                print(f"launch floor, Triton{' + PDL' if pdl else ''}: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each", flush=True)
     stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))              # the launch part, in case the call is cut
     # 2. product floor: every AR step's products, one graph per step
@@ -228,8 +335,8 @@ def main(argv=None):
     res['meta']['command'] = cmd
     md = [f'# Kernel floors under the MARVAL-{a.size[0].upper()} student, batch {a.batch}, K = {a.K}', '',
           f"{dname}, torch {torch.__version__}, {prov['date']}; command: `{cmd}`" + ('' if cuda else ' (CPU smoke: no graphs)'), '',
-          '## Launch floor (graphs of near-empty kernels)', '', '| kernels | µs per graph | µs per kernel |', '|---|---|---|',
-          *[f"| {r['kernels']} | {r['s'] * 1e6:.0f} | {r['us_per_kernel']:.2f} |" for r in res['launch']], '',
+          '## Launch floor (graphs of near-empty kernels)', '', '| kernels | kernel | µs per graph | µs per kernel |', '|---|---|---|---|',
+          *[f"| {r['kernels']} | {r.get('kind', 'x.add_(1)')} | {r['s'] * 1e6:.0f} | {r['us_per_kernel']:.2f} |" for r in res['launch']], '',
           f"## Product floor: the products of every AR step alone, one graph per step", '',
           f"{res['products_per_step']} products per AR step ({blas}); **{tot * 1e3:.2f} ms per call** "
           f"({res['tflops_per_s']:.1f} TFLOP/s on the linear-layer FLOPs of `sampler_cost`)", '',
