@@ -54,8 +54,8 @@ if triton is not None:
             w0 = tl.load(w_ptr + rn[None, :] * swn + rk[:, None], mask=mn[None, :] & (rk < K)[:, None], other=0.)  # (BK, BN)
         if PDL:                                        # programmatic dependent launch (Hopper+): this kernel may start
             tl.extra.cuda.gdc_wait()                   # before the previous one ends; past this wait all its writes
-            tl.extra.cuda.gdc_launch_dependents()      # are visible. The next kernel may now start its own weight read
-        mean, rstd = tl.zeros((BM,), tl.float32), tl.zeros((BM,), tl.float32)
+            tl.extra.cuda.gdc_launch_dependents()      # are visible. The next kernel may now start
+        mean, rstd = tl.zeros((BM,), tl.float32), tl.zeros((BM,), tl.float32)   # (BM,) each; used only with LN
         if LN:                                                               # row statistics in fp32, one pass
             s1, s2 = tl.zeros((BM,), tl.float32), tl.zeros((BM,), tl.float32)
             for k0 in range(0, K, BK):
