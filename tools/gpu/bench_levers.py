@@ -24,7 +24,8 @@
  14. our attention kernel (`attention='triton'`, `marval.kernels.attention_triton`: MAR-H's 80-wide heads as 64 + 16)
      on the fastest rows so far: the MAR-H teacher and MARVAL-H student at batch 256, the MAR-B teacher at
      batch 256, and fast=True at batch 1 (MARVAL-B student, MAR-B teacher); then the compiled MARVAL-B student at
-     batch 1 with the GELU epilogue (job 35) and our kernel (job 48), and that with the residual epilogue too (job 49); job 48 at MARVAL-L and -H (jobs 50, 51).
+     batch 1 with the GELU epilogue (job 35) and our kernel (job 48), that with the residual epilogue too (job 49),
+     and job 48 at MARVAL-L and -H (jobs 50, 51).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 

@@ -297,6 +297,9 @@ def main(argv=None):
     dname, prov = (torch.cuda.get_device_name() if cuda else 'cpu'), provenance()
     blas = str(torch.backends.cuda.preferred_blas_library()).split('.')[-1].lower() if cuda else None
     res = dict(meta=dict(prov, device=dname, size=a.size, batch=a.batch, K=a.K, dtype=str(dt), blas=blas), launch=[], steps=[])
+    if a.pdl:
+        from marval.kernels import pdl_available
+        if not pdl_available(dev): raise SystemExit('--pdl: this device or Triton has no programmatic dependent launch')
     # 1. launch floor
     x = torch.zeros(1, device=dev)
     for n in [int(c) for c in a.chain.split(',')]:
@@ -304,8 +307,6 @@ def main(argv=None):
         res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6))
         print(f'launch floor: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each', flush=True)
         if a.pdl:   # the same count of a near-empty Triton kernel, without and with PDL
-            from marval.kernels import pdl_available
-            if not pdl_available(dev): raise SystemExit('--pdl: this device or Triton has no programmatic dependent launch')
             for pdl in (False, True):
                 s = graph_time(lambda n=n, pdl=pdl: [touch(x, pdl) for _ in range(n)], dev, cuda=cuda)
                 res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6, kind='triton' + (' + PDL' if pdl else '')))
