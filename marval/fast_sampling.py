@@ -16,12 +16,12 @@ from .kernels import (offset_layer_norm, offset_layer_norm_triton, triton_availa
                            attention_triton, ATTENTION_CONFIGS, tune_attention)
 
 # %% auto #0
-__all__ = ['COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS', 'ATTENTION_KERNELS', 'step_plan',
-           'chain_coefficients', 'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows',
-           'block_masked', 'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm',
-           'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention', 'kernel_attention_model',
-           'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend', 'validate_attention', 'FastSampler',
-           'graph_check']
+__all__ = ['HEAD_STREAMS', 'COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS', 'ATTENTION_KERNELS',
+           'step_plan', 'chain_coefficients', 'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static',
+           'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn',
+           'OffsetLayerNorm', 'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention',
+           'kernel_attention_model', 'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend',
+           'validate_attention', 'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -46,10 +46,15 @@ def chain_coefficients(diffusion: GaussianDiffusion, device=None) -> dict[str, t
                 nonzero=(torch.arange(diffusion.num_timesteps) != 0).float().to(device),
                 t=torch.as_tensor(diffusion.timestep_map, dtype=torch.long, device=device))
 
+HEAD_STREAMS = ('fp32', 'autocast')   # the head's residual stream: float32, or input_proj's output dtype (official autocast)
+
 class HeadRunner:
-    "`SimpleMLPAdaLN` evaluated from its adaLN condition y; `fuse_adaln` stacks all adaLN linears into one."
-    def __init__(self, net: SimpleMLPAdaLN, fuse_adaln: bool = True):
-        self.net, self.width, self.depth = net, net.input_proj.out_features, len(net.res_blocks)
+    """`SimpleMLPAdaLN` evaluated from its adaLN condition y; `fuse_adaln` stacks all adaLN linears into one; `stream`
+    is the residual stream's dtype: 'fp32', or 'autocast' (what input_proj returns: bf16/fp16 under autocast, as in the
+    official code's fp16 evaluation, mar.md §7.3; fp32 without autocast)."""
+    def __init__(self, net: SimpleMLPAdaLN, fuse_adaln: bool = True, stream: str = 'fp32'):
+        if stream not in HEAD_STREAMS: raise ValueError(f'unknown head stream {stream!r}: use one of {HEAD_STREAMS}')
+        self.net, self.width, self.depth, self.stream = net, net.input_proj.out_features, len(net.res_blocks), stream
         self.ada = None
         if fuse_adaln:
             lins = [b.adaLN_modulation[-1] for b in net.res_blocks] + [net.final_layer.adaLN_modulation[-1]]
@@ -67,7 +72,8 @@ class HeadRunner:
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         "Head output (N, 2C) for inputs x (N, C) and conditions y (N, W) (= `net.forward_from_y`)."
         net, W = self.net, self.width
-        h = net.input_proj(x).float()                                           # (N, W), fp32 residual stream
+        h = net.input_proj(x)                                                   # (N, W), the residual stream
+        if self.stream == 'fp32': h = h.float()                                 # fp32 (else input_proj's dtype)
         if self.ada is not None:
             mods = F.linear(F.silu(y), *self.ada).split(W, dim=-1)             # 3·depth + 2 chunks of (N, W)
         for j, blk in enumerate(net.res_blocks):
@@ -342,14 +348,15 @@ class FastSampler:
     or 'triton' our own kernel (`KernelAttention`, `marval.kernels.attention_triton`; not with `uniform`);
     `gelu_epilogue` (bf16 only) runs the transformer MLPs' first product with its bias and GELU fused (`GeluEpilogueMlp`);
     `residual_epilogue` (bf16 only, not with `uniform`) the residual adds inside the products, biases carried as a
-    LayerNorm offset (`residual_epilogue_model`)."""
+    LayerNorm offset (`residual_epilogue_model`); `head_stream='autocast'` keeps the head's residual stream in the
+    low-precision dtype, as the official code under autocast (`HeadRunner`; default 'fp32')."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
                  fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
                  compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False,
-                 residual_epilogue: bool = False):
+                 residual_epilogue: bool = False, head_stream: str = 'fp32'):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -384,6 +391,8 @@ class FastSampler:
                 raise ValueError(f'{name} needs dtype bf16 with full_low_precision (fp32 stays the exact reference)')
         if residual_epilogue and uniform: raise ValueError('residual_epilogue has no uniform form (block_masked): use one of them')
         self.gelu_epilogue, self.residual_epilogue = bool(gelu_epilogue), bool(residual_epilogue)
+        if head_stream not in HEAD_STREAMS: raise ValueError(f'unknown head_stream {head_stream!r}: use one of {HEAD_STREAMS}')
+        self.head_stream = head_stream
         self.device = model.fake_latent.device
         if cuda_graphs is None: cuda_graphs = graphs_supported(self.device)
         if cuda_graphs and not graphs_supported(self.device):
@@ -423,7 +432,7 @@ class FastSampler:
                 for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
                     if (D, self.dtype) not in OFFSET_LN_CONFIGS: tune_offset_ln(D, self.dtype, self.device)
         if kernel_attn: kernel_attention_model(self.mar)                       # its tiles are timed per batch size (`prepare`)
-        self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln)
+        self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln, self.head_stream)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step
         kw = dict(dynamic=not self.uniform, mode=self.compile_mode)  # one compilation for all AR steps: static shapes when uniform

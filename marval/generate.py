@@ -48,7 +48,8 @@ def to_uint8(img: torch.Tensor) -> torch.Tensor:
 def fast_options(fast: bool | dict, device) -> dict | None:
     """The `FastSampler` options that `fast` asks for: None for False; for True, on a CUDA `device`, the fastest
     measured set that serves teachers and students alike (bf16, the head compiled, fc1's GELU and the residual adds in
-    the products' epilogues, and our attention kernel where Triton is installed: `results/bench/`), fp32 (the eager
+    the products' epilogues, the head's residual stream in bf16 as in the official code's autocast, and our attention
+    kernel where Triton is installed: `results/bench/`), fp32 (the eager
     loop's samples) elsewhere; a dict as given. For a student at batch 1 alone,
     `dict(dtype='bf16', compile=True, gelu_epilogue=True, attention='triton')` is faster (68 against ~76-79 ms for
     MARVAL-B on an H200) at 2-3 min of compile; compiled through, the teachers are slower."""
@@ -56,7 +57,7 @@ def fast_options(fast: bool | dict, device) -> dict | None:
     if not fast: return None
     if torch.device(device).type != 'cuda': return dict(dtype='fp32')
     from marval.kernels import triton                               # None where the torch wheel comes without Triton
-    return dict(dtype='bf16', compile='head', gelu_epilogue=True, residual_epilogue=True,
+    return dict(dtype='bf16', compile='head', gelu_epilogue=True, residual_epilogue=True, head_stream='autocast',
                 **(dict(attention='triton') if triton is not None else {}))
 
 def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cfg_schedule: str = 'linear',

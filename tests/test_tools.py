@@ -104,12 +104,14 @@ def test_bench_levers_plan(tmp_path):
     assert js[32]['uniform'] and not js[31].get('uniform')
     four = [('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
     fast_bs1 = [('base', 'student', 1, 'head'), ('base', 'teacher', 1, 'head')]      # = fast_options at batch 1
-    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 52
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 55
     assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
-    assert all(j['residual_epilogue'] for j in js[37:48] + [js[49]]) and not any(j.get('residual_epilogue') for j in js[:37] + [js[48]] + js[50:])
+    assert all(j['residual_epilogue'] for j in js[37:48] + [js[49]] + js[52:]) and not any(j.get('residual_epilogue') for j in js[:37] + [js[48]] + js[50:52])
     assert [{k: v for k, v in j.items() if k != 'attention'} for j in js[43:49]] == [js[i] for i in (37, 38, 40, 41, 42, 35)]
     assert js[49] == dict(js[48], residual_epilogue=True)                  # job 48 with the residual epilogue too
-    assert [dict(j, size='base') for j in js[50:]] == [js[48]] * 2 and [j['size'] for j in js[50:]] == ['large', 'huge']
+    assert [dict(j, size='base') for j in js[50:52]] == [js[48]] * 2 and [j['size'] for j in js[50:52]] == ['large', 'huge']
+    assert [dict(j, head_stream='fp32') for j in js[52:]] == [dict(js[i], head_stream='fp32') for i in (43, 47, 45)]   # fast=True's teachers
+    assert all(j['head_stream'] == 'autocast' for j in js[52:]) and not any('head_stream' in j for j in js[:52])
     assert all(j['attention'] == 'triton' for j in js[43:]) and not any(j.get('attention') == 'triton' for j in js[:43])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]
@@ -124,6 +126,10 @@ def test_profile_step_smoke(tmp_path):
     assert res['kernels_per_call'] > 0 and res['batch'] == 1 and res['call_tflop'] > 0
     assert '| kind | kernels | ms per call | share | TFLOP/s |' in (tmp_path / 'profile_student_tiny_bs1.md').read_text()
     (tmp_path / 'run_stdout.txt').write_text(r.stdout)                      # the per-kind table again, from the printout
+    variant_options = _gpu_tool('profile_step').variant_options             # variant names as marval.bench.variant_name gives them
+    assert variant_options('compile-head+triton+gelu+res+head16') == dict(compile='head', attention='triton', gelu_epilogue=True,
+                                                                          residual_epilogue=True, head_stream='autocast')
+    assert variant_options('gelu') == dict(gelu_epilogue=True)
     r2 = _run('tools/gpu/profile_step.py', '--out', tmp_path / 're', '--size', 'tiny', '--K', '3', '--from-stdout', tmp_path / 'run_stdout.txt')
     assert r2.returncode == 0, r2.stderr[-2000:]
     md = (tmp_path / 're' / 'run.md').read_text()

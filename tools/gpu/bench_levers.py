@@ -25,7 +25,10 @@
      on the fastest rows so far: the MAR-H teacher and MARVAL-H student at batch 256, the MAR-B teacher at
      batch 256, and fast=True at batch 1 (MARVAL-B student, MAR-B teacher); then the compiled MARVAL-B student at
      batch 1 with the GELU epilogue (job 35) and our kernel (job 48), that with the residual epilogue too (job 49),
-     and job 48 at MARVAL-L and -H (jobs 50, 51).
+     and job 48 at MARVAL-L and -H (jobs 50, 51);
+ 15. the head's residual stream in bf16 (`head_stream='autocast'`, the official code's autocast arithmetic) on
+     fast=True's teachers: the MAR-H teacher at batch 256 (job 43 with it, job 52), the MAR-B teacher at batch 1 and
+     256 (jobs 47 and 45 with it: 53, 54).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -82,6 +85,11 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
         js += [dict(st1, compile=True, attention=a, **r)]
     for a in kernel_attention:                                                  # job 48 (the fastest) at MARVAL-L and -H
         js += [dict(fast, size=s, kind='student', batch=1, compile=True, attention=a, **g) for s in latency_sizes]
+    h = dict(r, head_stream='autocast')                                          # the head's residual stream in bf16
+    for a in kernel_attention:                                                  # jobs 43, 47, 45 (fast=True's teachers) with it
+        js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, **h) for s in big_sizes for b in big]
+        js += [dict(te1, compile='head', attention=a, **h)]
+        js += [dict(fast, size=size, kind='teacher', batch=b, compile='head', attention=a, **h) for b in big]
     return js
 
 

@@ -53,16 +53,18 @@ VARIANTS = {'plain': {}, 'compile': dict(compile=True), 'compile-head': dict(com
             'compile-transformer': dict(compile='transformer')}
 
 
-FLAGS = {'gelu': 'gelu_epilogue', 'res': 'residual_epilogue'}
+FLAGS = {'gelu': ('gelu_epilogue', True), 'res': ('residual_epilogue', True), 'triton': ('attention', 'triton'),
+         'head16': ('head_stream', 'autocast')}   # the names `marval.bench.variant_name` gives these options
 
 
 def variant_options(name: str) -> dict:
-    "`FastSampler` options of a variant name ('compile-head+gelu+res' -> compile='head', gelu_epilogue=True, residual_epilogue=True)."
+    """`FastSampler` options of a variant name ('compile-head+gelu+res' -> compile='head', gelu_epilogue=True,
+    residual_epilogue=True; fast=True's options at batch 256 are 'compile-head+triton+gelu+res')."""
     base, *flags = name.split('+')
     if base in FLAGS: base, flags = 'plain', [base, *flags]
     if base not in VARIANTS or any(f not in FLAGS for f in flags):
-        raise SystemExit(f'unknown variant {name!r}: use one of {sorted(VARIANTS)}, each optionally with +gelu and/or +res')
-    return dict(VARIANTS[base], **{FLAGS[f]: True for f in flags})
+        raise SystemExit(f'unknown variant {name!r}: use one of {sorted(VARIANTS)}, each optionally with +{" +".join(FLAGS)}')
+    return dict(VARIANTS[base], **dict(FLAGS[f] for f in flags))
 
 
 def summaries(text: str) -> dict:
