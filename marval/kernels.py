@@ -19,11 +19,11 @@ def triton_available() -> bool:
 
 
 # %% auto #0
-__all__ = ['CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_CASES', 'triton_available',
-           'pick_config', 'pdl_available', 'fused_linear', 'reference_linear', 'check_fused_linear',
-           'interpreter_check', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton',
-           'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton',
-           'tune_attention', 'check_attention']
+__all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_CASES',
+           'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear',
+           'check_fused_linear', 'interpreter_check', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
+           'offset_layer_norm_triton', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks',
+           'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -39,17 +39,34 @@ if triton is not None:
         return a
 
     @triton.jit
-    def _linear_kernel(x_ptr, w_ptr, b_ptr, r_ptr, y_ptr, g_ptr, be_ptr, M, N, K, eps,
+    def _epilogue(acc, b_ptr, r_ptr, y_ptr, rm, rn, mm, mn, srm, sym,
+                  BIAS: tl.constexpr, GELU: tl.constexpr, RES: tl.constexpr):
+        # y = act(acc + b) + r on the fp32 accumulator (BM, BN), stored once in y's dtype
+        if BIAS: acc += tl.load(b_ptr + rn, mask=mn, other=0.).to(tl.float32)[None, :]
+        if GELU: acc = 0.5 * acc * (1. + tl.math.erf(acc * 0.7071067811865476))   # exact GELU (nn.GELU())
+        if RES: acc += tl.load(r_ptr + rm[:, None] * srm + rn[None, :], mask=mm[:, None] & mn[None, :], other=0.).to(tl.float32)
+        tl.store(y_ptr + rm[:, None] * sym + rn[None, :], acc.to(y_ptr.dtype.element_ty), mask=mm[:, None] & mn[None, :])
+
+    @triton.jit
+    def _linear_kernel(x_ptr, w_ptr, b_ptr, r_ptr, y_ptr, g_ptr, be_ptr, ws_ptr, cnt_ptr, M, N, K, eps,
                        sxm, swn, srm, sym,
                        LN: tl.constexpr, BIAS: tl.constexpr, GELU: tl.constexpr, RES: tl.constexpr,
-                       BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PDL: tl.constexpr, PREFETCH: tl.constexpr):
-        # y[m, n] = act(sum_k x̂[m, k] W[n, k] + b[n]) + r[m, n], x̂ = LayerNorm(x) (affine g, be) when LN, else x
+                       BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PDL: tl.constexpr, PREFETCH: tl.constexpr,
+                       SPLIT: tl.constexpr):
+        # y[m, n] = act(sum_k x̂[m, k] W[n, k] + b[n]) + r[m, n], x̂ = LayerNorm(x) (affine g, be) when LN, else x.
+        # SPLIT > 1: program (pm, pn, pk) sums the k of its K chunk pk only and stores that partial sum (fp32, workspace
+        # ws); the last of a tile's SPLIT programs to finish adds the SPLIT partial sums in order and runs the epilogue
         eps = tl.cast(eps, tl.float32)               # a Python float: fp32 here, fp64 when Inductor launches the kernel
         pm, pn = tl.program_id(0), tl.program_id(1)
         rm = pm * BM + tl.arange(0, BM)                                      # (BM,) rows of x / y
         rn = pn * BN + tl.arange(0, BN)                                      # (BN,) rows of W = columns of y
         rk = tl.arange(0, BK)                                                # (BK,)
         mm, mn = rm < M, rn < N
+        k_lo, k_hi = 0, K
+        if SPLIT > 1:                                # K chunks of a whole number of BK each
+            kc = tl.cdiv(tl.cdiv(K, SPLIT), BK) * BK
+            k_lo = tl.program_id(2) * kc
+            k_hi = tl.minimum(k_lo + kc, K)
         if PREFETCH:   # the first weight chunk depends on no earlier kernel: read it before the wait below
             w0 = tl.load(w_ptr + rn[None, :] * swn + rk[:, None], mask=mn[None, :] & (rk < K)[:, None], other=0.)  # (BK, BN)
         if PDL:                                        # programmatic dependent launch (Hopper+): this kernel may start
@@ -58,7 +75,7 @@ if triton is not None:
         mean, rstd = tl.zeros((BM,), tl.float32), tl.zeros((BM,), tl.float32)   # (BM,) each; used only with LN
         if LN:                                                               # row statistics in fp32, one pass
             s1, s2 = tl.zeros((BM,), tl.float32), tl.zeros((BM,), tl.float32)
-            for k0 in range(0, K, BK):
+            for k0 in range(0, K, BK):                                       # (the whole row, whatever the K chunk)
                 mk = (k0 + rk) < K
                 a = tl.load(x_ptr + rm[:, None] * sxm + (k0 + rk)[None, :], mask=mm[:, None] & mk[None, :], other=0.).to(tl.float32)
                 s1 += tl.sum(a, 1); s2 += tl.sum(a * a, 1)
@@ -67,14 +84,26 @@ if triton is not None:
         acc = tl.zeros((BM, BN), tl.float32)
         if PREFETCH:
             acc += tl.dot(_x_chunk(x_ptr, g_ptr, be_ptr, rm, mm, 0, rk, K, sxm, mean, rstd, w_ptr.dtype.element_ty, LN), w0)
-        for k0 in range(BK if PREFETCH else 0, K, BK):   # (the loop Triton pipelines over num_stages)
+        for k0 in range(k_lo + BK if PREFETCH else k_lo, k_hi, BK):   # (the loop Triton pipelines over num_stages)
             a = _x_chunk(x_ptr, g_ptr, be_ptr, rm, mm, k0, rk, K, sxm, mean, rstd, w_ptr.dtype.element_ty, LN)  # (BM, BK)
             w = tl.load(w_ptr + rn[None, :] * swn + (k0 + rk)[:, None], mask=mn[None, :] & ((k0 + rk) < K)[:, None], other=0.)  # (BK, BN)
             acc += tl.dot(a, w)
-        if BIAS: acc += tl.load(b_ptr + rn, mask=mn, other=0.).to(tl.float32)[None, :]
-        if GELU: acc = 0.5 * acc * (1. + tl.math.erf(acc * 0.7071067811865476))   # exact GELU (nn.GELU())
-        if RES: acc += tl.load(r_ptr + rm[:, None] * srm + rn[None, :], mask=mm[:, None] & mn[None, :], other=0.).to(tl.float32)
-        tl.store(y_ptr + rm[:, None] * sym + rn[None, :], acc.to(y_ptr.dtype.element_ty), mask=mm[:, None] & mn[None, :])
+        if SPLIT == 1:
+            _epilogue(acc, b_ptr, r_ptr, y_ptr, rm, rn, mm, mn, srm, sym, BIAS, GELU, RES)
+        else:
+            tile = pm * tl.num_programs(1) + pn
+            off = rm[:, None] * N + rn[None, :]                              # (BM, BN) in a (M, N) partial-sum plane
+            tl.store(ws_ptr + tl.program_id(2) * M * N + off, acc, mask=mm[:, None] & mn[None, :])
+            tl.debug_barrier()                         # every thread's partial stored before the count below
+            done = tl.atomic_add(cnt_ptr + tile, 1, sem='acq_rel')    # how many of the tile's programs came before
+            tl.debug_barrier()
+            if done == SPLIT - 1:                      # the last one: all SPLIT partial sums are in ws
+                acc = tl.zeros((BM, BN), tl.float32)
+                for s in tl.static_range(SPLIT):       # summed in chunk order, whichever program came last
+                    acc += tl.load(ws_ptr + s * M * N + off, mask=mm[:, None] & mn[None, :], other=0., cache_modifier='.cg')
+                tl.atomic_xchg(cnt_ptr + tile, 0)      # the counter is zero again for the next launch
+                _epilogue(acc, b_ptr, r_ptr, y_ptr, rm, rn, mm, mn, srm, sym, BIAS, GELU, RES)
+
 
 # %% ../nbs/02d_kernels.ipynb #c006
 def pick_config(M: int, N: int, K: int) -> tuple[int, int, int, int, int]:
@@ -97,16 +126,42 @@ def pdl_available(device=None) -> bool:
     if not hasattr(getattr(tl.extra, 'cuda', None), 'gdc_wait'): return False
     return torch.cuda.get_device_capability(device)[0] >= 9
 
+SPLIT_COUNTER_SLOTS = 1 << 16   # tile counters per device for split_k > 1 (256 KB of int32)
+_SPLIT_COUNTERS: dict = {}
+
+def split_counters(device, tiles: int) -> torch.Tensor:
+    """The split-K tile counters of `device` (int32, `SPLIT_COUNTER_SLOTS`), allocated zeroed on first use; each launch
+    leaves them zero again. One tensor per device, so split-K launches on one device must not overlap (one stream, or
+    ordered streams); the first one must come before any CUDA graph capture, which cannot allocate them."""
+    if tiles > SPLIT_COUNTER_SLOTS:
+        raise ValueError(f'split_k needs one counter per output tile: {tiles} tiles > {SPLIT_COUNTER_SLOTS}; use larger tiles or split_k=1')
+    dev = torch.device(device)
+    key = (dev.type, dev.index)
+    if key not in _SPLIT_COUNTERS:
+        if dev.type == 'cuda' and torch.cuda.is_current_stream_capturing():
+            raise RuntimeError('the first fused_linear(split_k > 1) on this device is inside a CUDA graph capture: '
+                               'call it once before capturing (it allocates the tile counters)')
+        _SPLIT_COUNTERS[key] = torch.zeros(SPLIT_COUNTER_SLOTS, dtype=torch.int32, device=dev)
+    return _SPLIT_COUNTERS[key]
+
 def fused_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, *, ln=None, gelu: bool = False,
                  residual: torch.Tensor | None = None, config: tuple | None = None, pdl: bool = False,
-                 prefetch: bool = False) -> torch.Tensor:
+                 prefetch: bool = False, split_k: int = 1) -> torch.Tensor:
     """`residual + GELU?(LN?(x) @ weight.T + bias)` as one Triton kernel; `ln` is an `nn.LayerNorm` (affine) or
     `(weight, bias, eps)`. x (..., K), weight (N, K) -> (..., N) in x's dtype; accumulation in fp32. With `pdl` the
     kernel is launched with programmatic dependent launch: it may start while the previous kernel in the stream still
     runs, then waits for that kernel's writes (the same result; Hopper+ only); with `prefetch` as well it reads its
-    first weight chunk before that wait (outside the loop that Triton pipelines)."""
+    first weight chunk before that wait (outside the loop that Triton pipelines). `split_k` > 1 splits K into that many
+    chunks, one program each per output tile (`split_k` times the programs, for products whose tile grid leaves SMs
+    idle); the tile's last program to finish sums the fp32 partial sums in chunk order and applies the epilogue, so
+    the result does not depend on which one that is. A 6th entry of `config` is taken as `split_k`."""
     K, N = x.shape[-1], weight.shape[0]
     if weight.shape[1] != K: raise ValueError(f'x has {K} features, weight expects {weight.shape[1]}')
+    if config is not None and len(config) == 6: config, split_k = tuple(config[:5]), config[5]
+    if isinstance(split_k, bool) or int(split_k) != split_k or split_k < 1:
+        raise ValueError(f'split_k must be a whole number >= 1, got {split_k!r}')
+    split_k = int(split_k)
+    if split_k > 1 and prefetch: raise ValueError('prefetch reads the first K chunk before the loop: not with split_k > 1')
     if pdl and not pdl_available(x.device):
         raise RuntimeError('fused_linear(pdl=True) needs a CUDA device of compute capability 9.0+ (Hopper) and a Triton '
                            'with tl.extra.cuda.gdc_wait; Triton\'s CPU interpreter cannot run it: pass pdl=False')
@@ -125,11 +180,16 @@ def fused_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
         if r2.stride(1) != 1: r2 = r2.contiguous()
     g, be, eps = _ln_args(ln)
     BM, BN, BK, warps, stages = config or pick_config(M, N, K)
-    grid = (triton.cdiv(M, BM), triton.cdiv(N, BN))
+    grid = (triton.cdiv(M, BM), triton.cdiv(N, BN), split_k)
+    ws = cnt = y                                                        # (unused pointers when split_k == 1)
+    if split_k > 1:
+        cnt = split_counters(x.device, grid[0] * grid[1])               # (tiles,) int32, zero between launches
+        ws = torch.empty(split_k, M, N, device=x.device, dtype=torch.float32)   # (split_k, M, N) partial sums
     _linear_kernel[grid](x2, weight, weight if bias is None else bias, r2, y, weight if g is None else g,
-                         weight if be is None else be, M, N, K, float(eps), x2.stride(0), weight.stride(0), r2.stride(0),
+                         weight if be is None else be, ws, cnt, M, N, K, float(eps), x2.stride(0), weight.stride(0), r2.stride(0),
                          y.stride(0), LN=g is not None, BIAS=bias is not None, GELU=bool(gelu), RES=residual is not None,
-                         BM=BM, BN=BN, BK=BK, PDL=bool(pdl), PREFETCH=bool(prefetch), num_warps=warps, num_stages=stages,
+                         BM=BM, BN=BN, BK=BK, PDL=bool(pdl), PREFETCH=bool(prefetch), SPLIT=split_k, num_warps=warps,
+                         num_stages=stages,
                          **(dict(launch_pdl=True) if pdl else {}))
     return y.reshape(*x.shape[:-1], N)
 
@@ -147,11 +207,11 @@ CHECK_CASES = [(5, 48, 40, ()), (37, 96, 72, ('gelu',)), (20, 64, 64, ('res',)),
                (3, 64, 130, ('ln',)), (33, 160, 16, ('ln', 'res'))]
 
 def check_fused_linear(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None,
-                       pdl: bool = False, prefetch: bool = False) -> list[dict]:
+                       pdl: bool = False, prefetch: bool = False, split_k: int = 1) -> list[dict]:
     """`fused_linear` against `reference_linear` on every prologue/epilogue combination at shapes that leave partial
     tiles on every edge; one row per case with the relative L2 error and whether it is within the dtype's limit
     (`pdl`: launched with programmatic dependent launch, on a Hopper GPU; `prefetch`: the first weight chunk read
-    before the loop)."""
+    before the loop; `split_k`: K split over that many programs per tile, and each case launched twice: the same bits)."""
     gen, rows = torch.Generator().manual_seed(seed), []
     limit = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 5e-3}[dtype]
     for M, K, N, what in CHECK_CASES:
@@ -159,9 +219,13 @@ def check_fused_linear(device='cpu', dtype=torch.float32, seed: int = 0, config:
         x, w, b = rnd(M, K), rnd(N, K) / K ** .5, rnd(N)
         ln = (rnd(K), rnd(K), 1e-6) if 'ln' in what else None
         kw = dict(ln=ln, gelu='gelu' in what, residual=rnd(M, N) if 'res' in what else None)
-        y, ref = fused_linear(x, w, b, config=config, pdl=pdl, prefetch=prefetch, **kw).float(), reference_linear(x, w, b, **kw).float()
+        y, ref = fused_linear(x, w, b, config=config, pdl=pdl, prefetch=prefetch, split_k=split_k, **kw).float(), reference_linear(x, w, b, **kw).float()
         rel = ((y - ref).norm() / ref.norm().clamp_min(1e-12)).item()
-        rows.append(dict(M=M, K=K, N=N, what='+'.join(what) or 'bias', rel_l2=rel, limit=limit, ok=rel <= limit))
+        row = dict(M=M, K=K, N=N, what='+'.join(what) or 'bias', rel_l2=rel, limit=limit, ok=rel <= limit)
+        if split_k > 1:   # a second launch: the same bits (fixed sum order), which also needs the counters left at zero
+            again = fused_linear(x, w, b, config=config, pdl=pdl, split_k=split_k, **kw).float()
+            row['same_twice'] = torch.equal(again, y); row['ok'] = row['ok'] and row['same_twice']
+        rows.append(row)
     return rows
 
 def interpreter_check(config: tuple | None = None, check: str = 'check_fused_linear', **extra) -> list[dict]:

@@ -181,9 +181,14 @@ def test_kernel_floor(tmp_path):
     prev = tmp_path / 'prev.json'
     prev.write_text(json.dumps(dict(triton=dict(sweep=[dict(best=[64, 32, 128, 4, 3]), dict(best=[16, 32, 64, 4, 3]),
                                                        dict(best=[64, 32, 128, 4, 3])]))))
-    ns = lambda f: type('A', (), dict(tiles_from=str(f)))
+    ns = lambda f, k='1': type('A', (), dict(tiles_from=str(f), split_k=k))
     assert kernel_floor.sweep_tiles(ns(prev), cuda=True) == [(16, 32, 64, 4, 3), (64, 32, 128, 4, 3)]
     assert kernel_floor.sweep_tiles(ns(''), cuda=True) == kernel_floor.SWEEP
+    assert kernel_floor.sweep_tiles(ns(prev, '1,4'), cuda=True) == [(16, 32, 64, 4, 3, 1), (16, 32, 64, 4, 3, 4),
+                                                                    (64, 32, 128, 4, 3, 1), (64, 32, 128, 4, 3, 4)]   # tile × split
+    for bad in ('0', '2,x', ''): pytest.raises(SystemExit, kernel_floor.split_list, bad)
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--split-k', '2')           # split-K without --triton
+    assert r.returncode == 2 and '--split-k needs --triton' in r.stderr, r.stderr[-500:]
     (tmp_path / 'bare.json').write_text('{"launch": []}')
     with pytest.raises(SystemExit, match='bare.json has no Triton sweep'): kernel_floor.sweep_tiles(ns(tmp_path / 'bare.json'), cuda=True)
 
@@ -200,4 +205,13 @@ def test_kernel_floor_triton(tmp_path):
     swept = [list(c) for c in _gpu_tool('kernel_floor').SWEEP[:2]]        # the smoke sweeps two tiles; the best is their minimum
     assert all(s['best'] in swept and (s['pick'] not in swept or s['best_us'] <= s['pick_us']) for s in t['sweep'])
     assert [b['where'] for b in t['block']] == ['encoder', 'decoder'] and all(b['rel_l2'] < 1e-5 for b in t['block'])
+    # --split-k: each swept tile once per split, the split checks, the best (tile, split) per shape; its own file stem
+    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--triton', '--split-k', '1,3'],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    t = json.loads((tmp_path / 'kernel_floor_tiny_bs1_splitk.json').read_text())['triton']
+    assert t['split_k'] == [1, 3] and t['tiles'] == 4 and all(c['ok'] for c in t['check_split3'])
+    assert all(len(s['best']) == 6 and s['best'][:5] in swept and s['best'][5] in (1, 3) for s in t['sweep'])
+    assert all(b['rel_l2'] < 1e-5 for b in t['block'])
+    assert 'K split in 1, 3' in (tmp_path / 'kernel_floor_tiny_bs1_splitk.md').read_text()
     assert '## Triton `fused_linear` at the same products' in (tmp_path / 'kernel_floor_tiny_bs1.md').read_text()

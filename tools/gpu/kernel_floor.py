@@ -16,6 +16,11 @@ With `--triton` it also asks whether other kernels for the same products do bett
 4. every step's products with `pick_config`'s tiles and with the sweep's best tile for the nearest swept shape;
 5. one transformer block without attention, as torch ops (LN, 4 products, GELU, 2 adds) and as four fused kernels.
 
+With `--split-k 1,2,4` the sweep of section 3 also tries each tile with K split over that many programs per output
+tile (`fused_linear(split_k=)`: the tile's last program sums the partial sums and runs the epilogue), so that the
+batch-1 products, whose tile grids cover a fraction of the SMs, read their weights through more of them; sections 4
+and 5 then use the best (tile, split) per shape.
+
 With `--pdl` (Hopper+) it asks whether programmatic dependent launch shortens the chain: each kernel may start while
 the previous one still runs, then waits on `griddepcontrol.wait` for the previous kernel's writes
 (`fused_linear(pdl=True)`), and with `prefetch=True` reads its first weight chunk before that wait. It adds the launch
@@ -24,11 +29,14 @@ floor of a near-empty Triton kernel with and without PDL, the check of both vari
     PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --triton        # MARVAL-B, batch 1, K = 64
     # PDL, with the sweep cut to the best tiles of an earlier report (far fewer compiles):
     PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --triton --pdl --tiles-from results/bench/kernel_floor_base_bs1.json
+    # split-K, the same cut sweep, each tile with K in 1, 2, 4 or 8 chunks:
+    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --triton --split-k 1,2,4,8 --tiles-from results/bench/kernel_floor_base_bs1.json
 
 Writes kernel_floor_<size>_bs<batch>.md / .json to --out (the JSON after every section). CPU smoke test (tiny model,
 no graphs): --smoke; with --triton it needs TRITON_INTERPRET=1.
 """
 import argparse, json, sys, time
+from collections import Counter
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -93,14 +101,26 @@ SWEEP = [(bm, bn, bk, w, st) for bm in (16, 32, 64) for bn in (32, 64, 128) for 
 PDL_VARIANTS = dict(pdl=dict(pdl=True), pdl_prefetch=dict(pdl=True, prefetch=True))   # fused_linear's keywords
 
 
+def split_list(text: str) -> list[int]:
+    "`--split-k` ('1,2,4') as a list of whole numbers >= 1."
+    try: ks = [int(v) for v in text.split(',')]
+    except ValueError: ks = []
+    if not ks or min(ks) < 1: raise SystemExit(f'--split-k wants whole numbers >= 1 separated by commas, got {text!r}')
+    return ks
+
+
 def sweep_tiles(a, cuda) -> list:
-    "The tiles section 3 sweeps: `SWEEP`, or (`--tiles-from`) the best tiles of an earlier report's sweep."
-    if not cuda: return SWEEP[:2]
-    if not a.tiles_from: return SWEEP
-    prev = json.loads(Path(a.tiles_from).read_text())
-    if 'triton' not in prev or not prev['triton'].get('sweep'):
-        raise SystemExit(f'{a.tiles_from} has no Triton sweep (written by a run without --triton?)')
-    return sorted({tuple(r['best']) for r in prev['triton']['sweep']})
+    """The tiles section 3 sweeps: `SWEEP`, or (`--tiles-from`) the best tiles (BM, BN, BK, warps, stages) of an earlier
+    report's sweep; with `--split-k` other than 1 each tile once per split, as (BM, BN, BK, warps, stages, split)."""
+    ks = split_list(a.split_k)
+    if not cuda: tiles = SWEEP[:2]
+    elif not a.tiles_from: tiles = SWEEP
+    else:
+        prev = json.loads(Path(a.tiles_from).read_text())
+        if 'triton' not in prev or not prev['triton'].get('sweep'):
+            raise SystemExit(f'{a.tiles_from} has no Triton sweep (written by a run without --triton?)')
+        tiles = sorted({tuple(r['best'][:5]) for r in prev['triton']['sweep']})
+    return tiles if ks == [1] else [tuple(c) + (k,) for c in tiles for k in ks]
 
 
 def fitting(x, wb, c, kw):
@@ -123,8 +143,12 @@ def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
     attention (LN, qkv, proj + residual, LN, fc1, GELU, fc2 + residual) as torch ops and as four fused kernels."""
     from marval.kernels import check_fused_linear, fused_linear, pick_config
     sweep = sweep_tiles(a, cuda)
-    t = res['triton'] = dict(check=check_fused_linear(dev, dt), sweep=[], steps=[], tiles=len(sweep))
+    t = res['triton'] = dict(check=check_fused_linear(dev, dt), sweep=[], steps=[], tiles=len(sweep), split_k=split_list(a.split_k))
     print('fused_linear check:', all(r['ok'] for r in t['check']), flush=True)
+    for k in t['split_k']:
+        if k > 1:
+            t[f'check_split{k}'] = check_fused_linear(dev, dt, split_k=k)
+            print(f'fused_linear(split_k={k}) check:', all(r['ok'] for r in t[f'check_split{k}']), flush=True)
     for v, kw in (PDL_VARIANTS.items() if a.pdl else ()):
         t[f'check_{v}'] = check_fused_linear(dev, dt, **kw)
         print(f'fused_linear({kw}) check:', all(r['ok'] for r in t[f'check_{v}']), flush=True)
@@ -247,13 +271,19 @@ def triton_md(res):
     return ['## Triton `fused_linear` at the same products', '',
             f"check against torch ops ({res['meta']['dtype']}): " + chk(t['check']), '',
             *[s for v in vs for s in (f"with {names[v]} (`{PDL_VARIANTS[v]}`): " + chk(t[f'check_{v}']), '')],
+            *[s for k in t.get('split_k', [1]) if k > 1 for s in (f"with K split in {k} (`split_k={k}`): " + chk(t[f'check_split{k}']), '')],
             f"every step's products: **pick_config {t['pick_s_per_call'] * 1e3:.2f} ms, best swept tile "
             f"{t['best_s_per_call'] * 1e3:.2f} ms per call**"
             + ''.join(f", **the same tiles with {names[v]} {t[f'best_{v}_s_per_call'] * 1e3:.2f} ms**"
                       + (f" ({t[f'{v}_fewer_stages']} products with one pipeline stage fewer, to fit)" if t.get(f'{v}_fewer_stages') else '')
                       for v in vs)
-            + f" (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms; {t.get('tiles', len(SWEEP))} tiles swept)", '',
-            '| rows | in | out | cuBLAS µs | pick_config | µs | best tile (BM, BN, BK, warps, stages) | µs |', '|---|---|---|---|---|---|---|---|',
+            + f" (cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms; {t.get('tiles', len(SWEEP))} tiles swept"
+            + (f", K split in {', '.join(map(str, t['split_k']))}; best split per shape: "
+               + ', '.join(f'{k} at {n}' for k, n in sorted(Counter(r['best'][5] for r in t['sweep']).items())) + ' shapes'
+               if t.get('split_k', [1]) != [1] else '')
+            + ')', '',
+            '| rows | in | out | cuBLAS µs | pick_config | µs | best tile (BM, BN, BK, warps, stages' + (', split' if t.get('split_k', [1]) != [1] else '')
+            + ') | µs |', '|---|---|---|---|---|---|---|---|',
             *[f"| {r['rows']} | {r['k']} | {r['n']} | {r['cublas_us']:.2f} | {tuple(r['pick'])} | {r['pick_us']:.2f} | "
               f"{tuple(r['best'])} | {r['best_us']:.2f} |" for r in t['sweep']], '',
             '### One transformer block without attention (µs; 4 fused kernels vs LN, 4 products, GELU, 2 adds)', '',
@@ -282,10 +312,13 @@ def main(argv=None):
     ap.add_argument('--pdl', action='store_true', help='also with programmatic dependent launch (Hopper+; needs --triton): '
                     'the launch floor of a Triton kernel, the check, sections 4 and 5')
     ap.add_argument('--tiles-from', default=None, help="sweep only the best tiles of this earlier kernel_floor JSON's sweep")
+    ap.add_argument('--split-k', default='1', help="comma list of K splits to sweep with each tile (needs --triton), e.g. 1,2,4")
     ap.add_argument('--blas', choices=['cublas', 'cublaslt'], default=None,
                     help="torch.backends.cuda.preferred_blas_library for the products (default: torch's choice)")
     a = ap.parse_args(argv)
     if a.pdl and not a.triton: ap.error('--pdl needs --triton')
+    if split_list(a.split_k) != [1] and not a.triton: ap.error('--split-k needs --triton')
+    if split_list(a.split_k) != [1] and a.pdl: ap.error('--split-k and --pdl: one at a time (prefetch reads the first K chunk)')
     if a.pdl and a.smoke: ap.error('--pdl needs a Hopper GPU (Triton\'s CPU interpreter has no grid-dependency control)')
     if a.blas: torch.backends.cuda.preferred_blas_library(a.blas)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -311,7 +344,7 @@ def main(argv=None):
                 s = graph_time(lambda n=n, pdl=pdl: [touch(x, pdl) for _ in range(n)], dev, cuda=cuda)
                 res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6, kind='triton' + (' + PDL' if pdl else '')))
                 print(f"launch floor, Triton{' + PDL' if pdl else ''}: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each", flush=True)
-    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '')
+    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split_list(a.split_k) != [1] else '')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))              # the launch part, in case the call is cut
     # 2. product floor: every AR step's products, one graph per step
     plan = [(cur, cur - nxt) for cur, nxt, _ in step_plan(mc.seq_len, a.K) if cur > nxt]
