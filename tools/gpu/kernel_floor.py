@@ -317,8 +317,9 @@ def main(argv=None):
                     help="torch.backends.cuda.preferred_blas_library for the products (default: torch's choice)")
     a = ap.parse_args(argv)
     if a.pdl and not a.triton: ap.error('--pdl needs --triton')
-    if split_list(a.split_k) != [1] and not a.triton: ap.error('--split-k needs --triton')
-    if split_list(a.split_k) != [1] and a.pdl: ap.error('--split-k and --pdl: one at a time (prefetch reads the first K chunk)')
+    split = split_list(a.split_k) != [1]                                     # K split in more than one way
+    if split and not a.triton: ap.error('--split-k needs --triton')
+    if split and a.pdl: ap.error('--split-k and --pdl: one at a time (prefetch reads the first K chunk)')
     if a.pdl and a.smoke: ap.error('--pdl needs a Hopper GPU (Triton\'s CPU interpreter has no grid-dependency control)')
     if a.blas: torch.backends.cuda.preferred_blas_library(a.blas)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -344,7 +345,7 @@ def main(argv=None):
                 s = graph_time(lambda n=n, pdl=pdl: [touch(x, pdl) for _ in range(n)], dev, cuda=cuda)
                 res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6, kind='triton' + (' + PDL' if pdl else '')))
                 print(f"launch floor, Triton{' + PDL' if pdl else ''}: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each", flush=True)
-    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split_list(a.split_k) != [1] else '')
+    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split else '')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))              # the launch part, in case the call is cut
     # 2. product floor: every AR step's products, one graph per step
     plan = [(cur, cur - nxt) for cur, nxt, _ in step_plan(mc.seq_len, a.K) if cur > nxt]
