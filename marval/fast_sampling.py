@@ -640,12 +640,15 @@ class FastSampler:
         return st
 
     def _tune_attention(self, B2: int):
-        "Time our attention kernel's tiles at the decoder's shape for B2 rows of images (at most 512), before any capture."
+        """Time our attention kernel's tiles at the decoder's shape for B2 rows of images (at most 512), before any capture,
+        each replayed in a CUDA graph when the sampler uses graphs (a batch-1 call lasts a few µs: timed eagerly, every
+        tile would take the host's launch time)."""
         Bt = min(B2, 512)                                                      # past that the tile no longer changes much
         for H, d in {(b.attn.num_heads, b.attn.qkv.in_features // b.attn.num_heads)
                      for b in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]}:
             if (d, self.dtype, Bt * H) not in ATTENTION_CONFIGS:
-                tune_attention(d, self.dtype, self.device, B=Bt, H=H, N=self.L + self.model.buffer_size)
+                tune_attention(d, self.dtype, self.device, B=Bt, H=H, N=self.L + self.model.buffer_size,
+                               graph=self.cuda_graphs)
 
     def _graph(self, fn, register_rng: bool, before=None):
         "Warm `fn` up on a side stream (`before()` ahead of each warm-up call), then capture it into a CUDA graph in the sampler's shared pool."

@@ -19,11 +19,11 @@ def triton_available() -> bool:
 
 
 # %% auto #0
-__all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_CASES',
-           'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear',
-           'check_fused_linear', 'interpreter_check', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
-           'offset_layer_norm_triton', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks',
-           'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
+__all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES',
+           'ATTENTION_CASES', 'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear',
+           'reference_linear', 'check_fused_linear', 'interpreter_check', 'offset_layer_norm', 'ln_blocks',
+           'offset_ln_config', 'offset_layer_norm_triton', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
+           'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -314,12 +314,23 @@ def offset_layer_norm_triton(x: torch.Tensor, c: torch.Tensor, weight: torch.Ten
                                              BR=BR, B1=B1, B2=B2, num_warps=warps)
     return y.view(x.shape)
 
-def cuda_time_us(f, reps: int) -> float:
-    "µs per call of `f()` on the current CUDA stream: one warm-up call, then `reps` calls between two events."
+def cuda_time_us(f, reps: int, graph: bool = False) -> float:
+    """µs per call of `f()` on the current CUDA stream: one warm-up call, then `reps` calls between two events. With
+    `graph` the `reps` calls are captured in one CUDA graph and its replay is timed, the launch mode of the fast sampler:
+    launched one by one from Python, a kernel of a few µs is timed at the host's launch rate, whatever its tile."""
     f(); torch.cuda.synchronize()
+    run = lambda: [f() for _ in range(reps)]
+    if graph:
+        side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side): f()                                   # warm-up off the capturing stream
+        torch.cuda.current_stream().wait_stream(side)
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g): run()
+        run = g.replay
+        run(); torch.cuda.synchronize()
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     start.record()
-    for _ in range(reps): f()
+    run()
     end.record(); torch.cuda.synchronize()
     return start.elapsed_time(end) * 1e3 / reps
 
@@ -464,30 +475,34 @@ def _qkv_views(B, H, N, d, device, dtype, gen):
     "q, k, v (B, H, N, d) as views of one (B, N, 3, H, d) tensor: the layout `Attention.attend` hands to the kernel."
     return torch.randn(B, N, 3, H, d, device=device, generator=gen).to(dtype).permute(2, 0, 3, 1, 4).unbind(0)
 
+# What `tune_attention` times. Key blocks of 256 and 512 rows (a whole MAR sequence in one or two steps of the online
+# softmax) were timed too at batch 1 on an H100 (results/bench/attention_base_bs1.md) and never won: left out.
+ATTENTION_TILES = [(BM, BN, warps, stages) for BM in (16, 32, 64, 128) for BN in (32, 64, 128)
+                   for warps in (4, 8) for stages in (2, 3)]
+
 def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B: int = 256, H: int = 16, N: int = 320,
-                   reps: int = 10, keep: bool = True) -> list[dict]:
-    """Time `attention_triton` on a CUDA device for each tile (BM, BN, warps, stages) at (B, H, N, N, d) (the default:
-    a MAR-H decoder at batch 128 with CFG), with `F.scaled_dot_product_attention` as the reference; `keep`: the fastest
-    tile goes into `ATTENTION_CONFIGS` under (d, dtype, B·H) (call it before capturing CUDA graphs; `FastSampler` does,
-    per batch size). One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32 rows) are for small B·H, where
-    larger ones leave most SMs idle."""
+                   reps: int = 10, keep: bool = True, graph: bool = True) -> list[dict]:
+    """Time `attention_triton` on a CUDA device for each tile of `ATTENTION_TILES` (BM, BN, warps, stages) at
+    (B, H, N, N, d) (the default: a MAR-H decoder at batch 128 with CFG), with `F.scaled_dot_product_attention` as the
+    reference; `keep`: the fastest tile goes into `ATTENTION_CONFIGS` under (d, dtype, B·H) (call it before capturing
+    CUDA graphs; `FastSampler` does, per batch size). `graph`: time the calls replayed in a CUDA graph (`cuda_time_us`),
+    as the sampler launches them; at batch 1 a call takes a few µs and eager launches would time the host instead.
+    One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32 rows) are for small B·H, where larger ones leave
+    most SMs idle."""
     if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
         raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
     q, k, v = _qkv_views(B, H, N, d, device, dtype, gen)
-    time_us = lambda f: cuda_time_us(f, reps)
+    time_us = lambda f: cuda_time_us(f, reps, graph=graph)
     flops, out = 4 * B * H * N * N * d, []                                   # QKᵀ and PV
     add = lambda what, us, **kw: out.append(dict(what=what, d=d, B=B, H=H, N=N, dtype=str(dtype).split('.')[-1],
-                                                 us=us, tflops=flops / us / 1e6, **kw))
+                                                 us=us, tflops=flops / us / 1e6, timing='graph' if graph else 'eager', **kw))
     add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
-    for BM in (16, 32, 64, 128):
-        for BN in (32, 64, 128):
-            for warps in (4, 8):
-                for stages in (2, 3):
-                    try: us = time_us(lambda: attention_triton(q, k, v, config=(BM, BN, warps, stages)))
-                    except Exception as e:                                   # out of shared memory / registers
-                        add('triton', float('inf'), config=[BM, BN, warps, stages], error=type(e).__name__); continue
-                    add('triton', us, config=[BM, BN, warps, stages])
+    for cfg in ATTENTION_TILES:
+        try: us = time_us(lambda: attention_triton(q, k, v, config=cfg))
+        except Exception as e:                                               # out of shared memory / registers
+            add('triton', float('inf'), config=list(cfg), error=type(e).__name__); continue
+        add('triton', us, config=list(cfg))
     best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
     if best['us'] == float('inf'):                                           # e.g. a GPU without bf16 tensor cores
         raise RuntimeError(f"no tile of attention_triton runs on {torch.cuda.get_device_name(device)} for head width {d} "

@@ -34,9 +34,14 @@ def test_bench_report(tmp_path):
     b = ROOT / 'results' / 'bench'
     r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200_run1.json', b / 'nvidia_h200_check.json', '--name', 'joined',
              '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json',
-             '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json', b / 'kernel_floor_base_bs1_pdl.json')
+             '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json', b / 'kernel_floor_base_bs1_pdl.json',
+             b / 'kernel_floor_base_bs1_splitk.json')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / 'metrics.json').read_text())
+    sk = json.loads((b / 'kernel_floor_base_bs1_splitk.json').read_text())      # --split-k 1,2,4,8 (H100): what the docs say
+    assert sk['triton']['split_k'] == [1, 2, 4, 8] and all(r['ok'] for k in (2, 4, 8) for r in sk['triton'][f'check_split{k}'])
+    assert {r['best'][5] for r in sk['triton']['sweep']} > {1} and m['floor.base_bs1_splitk.device'] == 'NVIDIA H100 80GB HBM3'
+    assert m['floor.base_bs1_splitk.triton_best_s'] > m['floor.base_bs1_splitk.products_s']   # split-K did not beat cuBLAS
     fl = json.loads((b / 'kernel_floor_base_bs1.json').read_text())
     assert m['floor.base_bs1.products_s'] == fl['products_s_per_call'] and m['floor.base_bs1.device'] == 'NVIDIA H200'
     assert m['floor.base_bs1.triton_best_s'] == fl['triton']['best_s_per_call'] and 'floor.huge_bs1.triton_best_s' not in m

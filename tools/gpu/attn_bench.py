@@ -1,9 +1,13 @@
 """GPU job (issue 6): our attention kernel (`marval.kernels.attention_triton`, `FastSampler(attention='triton')`)
 against PyTorch's default `scaled_dot_product_attention` at the fast path's batch-256 shapes (CFG: 512 rows of
 images): MAR-B (12 heads of 64) and MAR-H (16 heads of 80) at the decoder's 320 rows and at a short encoder length.
-Every tile that `marval.kernels.tune_attention` tries is timed; the kernel's check against SDPA runs first (bf16).
+Every tile that `marval.kernels.tune_attention` tries is timed, each replayed in a CUDA graph as the sampler launches it
+(`--eager`: launched one by one, as this script timed before 2026-12-06, which at batch 1 times the host's launches);
+the kernel's check against SDPA runs first (bf16).
 
     PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py --out $OUT/attn
+    # the MARVAL-B student's shapes at batch 1 (12 heads of 64; the decoder's 320 rows, a short encoder's 128):
+    PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py --out $OUT/attn --sizes base --batch 1 --lengths 320,128
 
 Writes attention.md / attention.json to --out. Needs a CUDA device with Triton.
 """
@@ -22,6 +26,7 @@ def main(argv=None):
     ap.add_argument('--batch', type=int, default=512, help='rows of images per call (batch 256 with CFG: 512)')
     ap.add_argument('--lengths', default='320,128', help='sequence lengths (decoder: 64 buffer + 256 tokens)')
     ap.add_argument('--reps', type=int, default=10)
+    ap.add_argument('--eager', action='store_true', help='time eager launches instead of CUDA-graph replays')
     a = ap.parse_args(argv)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     dev = torch.cuda.get_device_name()
@@ -31,16 +36,16 @@ def main(argv=None):
     for s in a.sizes.split(','):
         H, d = SHAPES[s]
         for N in map(int, a.lengths.split(',')):
-            rs = tune_attention(d, torch.bfloat16, 'cuda', B=a.batch, H=H, N=N, reps=a.reps, keep=False)
+            rs = tune_attention(d, torch.bfloat16, 'cuda', B=a.batch, H=H, N=N, reps=a.reps, keep=False, graph=not a.eager)
             rows += [dict(r, size=s) for r in rs]
             ref, best = rs[0], next(r for r in rs if r['best'])
             print(f"{s:5s} H {H} d {d} N {N}: sdpa {ref['us']:.0f} us ({ref['tflops']:.0f} TFLOP/s), triton best "
                   f"{best['us']:.0f} us ({best['tflops']:.0f} TFLOP/s) at {best['config']}", flush=True)
-    meta = dict(device=dev, torch=torch.__version__, date=str(datetime.date.today()), command=
+    meta = dict(device=dev, torch=torch.__version__, date=str(datetime.date.today()), timing='eager' if a.eager else 'graph', command=
                 'PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py ' + ' '.join(argv or sys.argv[1:]), checks=checks)
     (out / 'attention.json').write_text(json.dumps(dict(meta, rows=rows), indent=1))
     md = [f"# Attention, bf16: `attention_triton` against PyTorch's SDPA\n\n{dev}, torch {torch.__version__}, {meta['date']}; "
-          f"command: `{meta['command']}`\n", 'Check against SDPA (fp32 reference), rel. L2: ' +
+          f"command: `{meta['command']}`; each call timed as {'an eager launch' if a.eager else 'a CUDA-graph replay'}\n", 'Check against SDPA (fp32 reference), rel. L2: ' +
           ', '.join(f"d {r['d']} (M {r['M']}, N {r['N']}) {r['rel_l2']:.1e}{'' if r['ok'] else ' FAILED'}" for r in checks) + '\n',
           '| size | B | H | N | d | what | BM, BN, warps, stages | µs | TFLOP/s | fastest tile |', '|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
