@@ -37,6 +37,10 @@ every job: a call cut by its time limit keeps what it measured; rebuild metrics.
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 540 --start N --name nvidia_h200_part2
     # one long job with a single timed call (the budget only gates starting a job, never stops one):
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 24 --repeats 1 --name nvidia_h200_part7
+    # our attention kernel's tile tuned from eager launches (the tuner before 2026-12-06) against CUDA-graph replays
+    # (now), on one lease: two processes, since the tuned tiles stay for the process
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --attention-tuning eager --name eager_tile
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --name graph_tile
 CPU smoke test: python3 tools/gpu/bench_levers.py --out /tmp/bl --smoke
 """
 import argparse, json, shlex, sys, time
@@ -93,6 +97,14 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     return js
 
 
+def eager_attention_tuning():
+    """Make every `FastSampler` of this process time our attention kernel's tiles as eager launches
+    (`tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays: the old tuner, for a
+    comparison of the two on one lease."""
+    from marval import fast_sampling, kernels
+    fast_sampling.tune_attention = lambda *a, **k: kernels.tune_attention(*a, **dict(k, graph=False))
+
+
 def main(argv=None):
     from marval import bench
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -105,7 +117,10 @@ def main(argv=None):
     ap.add_argument('--name', default=None, help='report file stem (default: the device name); use another for a --start call')
     ap.add_argument('--repeats', type=int, default=None, help='timed calls per sampler job (default: by batch size); '
                     '1 fits a long job, e.g. the compiled MAR-H teacher at batch 256, into one 600 s call')
+    ap.add_argument('--attention-tuning', choices=['graph', 'eager'], default='graph',
+                    help="how the samplers time our attention kernel's tiles (eager: the tuner before 2026-12-06)")
     a = ap.parse_args(argv)
+    if a.attention_tuning == 'eager': eager_attention_tuning()
     kw = {}
     if a.smoke:
         js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False,
