@@ -22,8 +22,9 @@ def triton_available() -> bool:
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES',
            'ATTENTION_CASES', 'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear',
            'reference_linear', 'check_fused_linear', 'interpreter_check', 'offset_layer_norm', 'ln_blocks',
-           'offset_ln_config', 'offset_layer_norm_triton', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
-           'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
+           'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
+           'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
+           'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -314,19 +315,25 @@ def offset_layer_norm_triton(x: torch.Tensor, c: torch.Tensor, weight: torch.Ten
                                              BR=BR, B1=B1, B2=B2, num_warps=warps)
     return y.view(x.shape)
 
+def capture_graph(fn, warmup: int = 1):
+    "`fn` called `warmup` times on a side stream, then captured in a CUDA graph: (the graph, the captured call's output)."
+    side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):                                           # warm-up off the capturing stream
+        for _ in range(warmup): fn()
+    torch.cuda.current_stream().wait_stream(side)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g): y = fn()
+    return g, y
+
 def cuda_time_us(f, reps: int, graph: bool = False) -> float:
     """µs per call of `f()` on the current CUDA stream: one warm-up call, then `reps` calls between two events. With
-    `graph` the `reps` calls are captured in one CUDA graph and its replay is timed, the launch mode of the fast sampler:
-    launched one by one from Python, a kernel of a few µs is timed at the host's launch rate, whatever its tile."""
+    `graph` the `reps` calls are captured in one CUDA graph (`capture_graph`) and its replay is timed, the launch mode of
+    the fast sampler: launched one by one from Python, a kernel of a few µs is timed at the host's launch rate, whatever
+    its tile."""
     f(); torch.cuda.synchronize()
     run = lambda: [f() for _ in range(reps)]
     if graph:
-        side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side): f()                                   # warm-up off the capturing stream
-        torch.cuda.current_stream().wait_stream(side)
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g): run()
-        run = g.replay
+        run = capture_graph(run)[0].replay
         run(); torch.cuda.synchronize()
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     start.record()

@@ -76,22 +76,12 @@ def step_products(mc, B: int, cur: int, m: int, head_calls: int = 1) -> list[tup
     return p + head * head_calls
 
 
-def capture(fn):
-    "`fn` warmed up twice on a side stream, then captured in a CUDA graph: (the graph, the captured call's output)."
-    side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        for _ in range(2): fn()
-    torch.cuda.current_stream().wait_stream(side)
-    g = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g): y = fn()
-    return g, y
-
-
 def graph_time(fn, device, reps: int = 20, cuda: bool = True) -> float:
     "Median seconds of one replay of `fn` captured in a CUDA graph (on the CPU: of a plain call)."
     from marval.bench import time_fn
+    from marval.kernels import capture_graph
     if not cuda: return time_fn(fn, reps, 1, device)['median_s']
-    return time_fn(capture(fn)[0].replay, reps, 2, device)['median_s']
+    return time_fn(capture_graph(fn, warmup=2)[0].replay, reps, 2, device)['median_s']
 
 
 SWEEP = [(bm, bn, bk, w, st) for bm in (16, 32, 64) for bn in (32, 64, 128) for bk in (64, 128, 256)
@@ -257,8 +247,9 @@ def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
 
 def graph_rel(fn, ref, dev) -> float:
     "rel. L2 of `fn()`'s output replayed in a CUDA graph against `ref` (PDL's ordering inside a graph)."
+    from marval.kernels import capture_graph
     if dev.type != 'cuda': return ((fn().float() - ref).norm() / ref.norm()).item()
-    g, y = capture(fn)
+    g, y = capture_graph(fn, warmup=2)
     g.replay(); torch.cuda.synchronize()
     return ((y.float() - ref).norm() / ref.norm()).item()
 
