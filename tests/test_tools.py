@@ -35,9 +35,13 @@ def test_bench_report(tmp_path):
     r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200_run1.json', b / 'nvidia_h200_check.json', '--name', 'joined',
              '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json',
              '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json', b / 'kernel_floor_base_bs1_pdl.json',
-             b / 'kernel_floor_base_bs1_splitk.json')
+             b / 'kernel_floor_base_bs1_splitk.json', b / 'kernel_floor_base_bs1_l2.json')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / 'metrics.json').read_text())
+    l2 = json.loads((b / 'kernel_floor_base_bs1_l2.json').read_text())['l2']   # --l2 (H100): what the docs say
+    assert m['floor.base_bs1_l2.l2_warm_s'] == l2['warm_s_per_call'] and m['floor.base_bs1_l2.device'] == 'NVIDIA H100 80GB HBM3'
+    assert 0.9 * m['floor.base_bs1_l2.products_s'] < m['floor.base_bs1_l2.l2_warm_s'] < m['floor.base_bs1_l2.products_s']  # < 10% to gain
+    assert m['floor.base_bs1_l2.l2_prefetch_best_s'] > m['floor.base_bs1_l2.products_s']     # reading ahead was slower
     sk = json.loads((b / 'kernel_floor_base_bs1_splitk.json').read_text())      # --split-k 1,2,4,8 (H100): what the docs say
     assert sk['triton']['split_k'] == [1, 2, 4, 8] and all(r['ok'] for k in (2, 4, 8) for r in sk['triton'][f'check_split{k}'])
     assert {r['best'][5] for r in sk['triton']['sweep']} > {1} and m['floor.base_bs1_splitk.device'] == 'NVIDIA H100 80GB HBM3'
@@ -231,3 +235,34 @@ def test_kernel_floor_triton(tmp_path):
     assert all(b['rel_l2'] < 1e-5 for b in t['block'])
     assert 'K split in 1, 3' in (tmp_path / 'kernel_floor_tiny_bs1_splitk.md').read_text()
     assert '## Triton `fused_linear` at the same products' in (tmp_path / 'kernel_floor_tiny_bs1.md').read_text()
+
+def test_kernel_floor_l2(tmp_path):
+    "kernel_floor.py --l2 (CPU smoke): warm, flat and read-ahead rows per step and per (group, programs); bad lists refused by flag."
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--l2', '--l2-group', '4,8', '--l2-programs', '2')
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / 'kernel_floor_tiny_bs1_l2.json').read_text())
+    l2 = res['l2']
+    assert l2['pairs'] == [[4, 2], [8, 2]] and len(l2['steps']) == len(res['steps']) == 3
+    assert l2['cold_s_per_call'] == res['products_s_per_call'] and l2['warm_mb'] < l2['weight_mb_per_step']
+    assert all(s[f'{v}_s'] > 0 for s in l2['steps'] for v in ('warm', 'flat', 'prefetch_g4_p2', 'prefetch_g8_p2'))
+    md = (tmp_path / 'kernel_floor_tiny_bs1_l2.md').read_text()
+    assert '## L2: the products' in md and 'groups of 8 products, 2 programs' in md
+    for flag, bad in (('--l2-group', '0'), ('--l2-programs', '2,x')):
+        r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--l2', flag, bad)
+        assert r.returncode == 2 and f'{flag} wants whole numbers' in r.stderr, r.stderr[-500:]
+
+def test_l2_read_kernel():
+    """The read-ahead kernel of kernel_floor.py --l2 (Triton's interpreter): program p reads chunks p, p + P, ... up to
+    n and stores its sum only when it equals `magic` (NaN when reading ahead: never)."""
+    pytest.importorskip('triton')
+    import os
+    code = ("import sys, torch, triton; sys.path.insert(0, 'tools/gpu'); import kernel_floor as kf\n"
+            "x = torch.ones(6000, dtype=torch.bfloat16)\n"
+            "for magic, want in ((2048., [2048., 2048., 0.]), (1904., [0., 0., 1904.]), (float('nan'), [0., 0., 0.])):\n"
+            "    sink = torch.zeros(3)\n"
+            "    kf._l2_read_kernel[(3,)](x, 6000, triton.cdiv(6000, 3 * 1024), sink, magic, BLOCK=1024)\n"
+            "    assert sink.tolist() == want, (magic, sink)\n"        # 2 chunks each; program 2's second one is 880 long
+            "print('ok')\n")
+    r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=dict(os.environ, TRITON_INTERPRET='1'),
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and 'ok' in r.stdout, r.stderr[-2000:]

@@ -24,8 +24,9 @@ CONFIG = ('what', 'size', 'kind', 'path', 'dtype', 'graphs', 'variant', 'batch',
 
 def floor_keys(path) -> dict:
     """metrics.json keys of a kernel_floor.py report, under floor.<file stem without kernel_floor_>: seconds per call
-    of the products alone (cuBLAS; with --triton also the Triton tiles, with --pdl those tiles launched with PDL),
-    µs per near-empty kernel (`x.add_(1)`; with --pdl also a Triton one with PDL), device, date."""
+    of the products alone (cuBLAS; with --triton also the Triton tiles, with --pdl those tiles launched with PDL; with
+    --l2 the products with warm weights, from one buffer, and with the fastest read-ahead), µs per near-empty kernel
+    (`x.add_(1)`; with --pdl also a Triton one with PDL), device, date."""
     r, stem = json.loads(Path(path).read_text()), Path(path).stem.removeprefix('kernel_floor_')
     k = {'products_s': r['products_s_per_call'], 'products_per_step': r['products_per_step'],
          'launch_us_per_kernel': min(x['us_per_kernel'] for x in r['launch'] if 'kind' not in x), 'device': r['meta']['device'],
@@ -36,6 +37,11 @@ def floor_keys(path) -> dict:
         t = r['triton']
         k.update(triton_best_s=t['best_s_per_call'], triton_pick_s=t['pick_s_per_call'])
         k.update({f'triton_best_{v}_s': t[f'best_{v}_s_per_call'] for v in ('pdl', 'pdl_prefetch') if f'best_{v}_s_per_call' in t})
+    if 'l2' in r:                   # --l2: the same products with warm weights, and with the fastest read-ahead pair
+        l2 = r['l2']
+        best = min(l2['pairs'], key=lambda gp: l2[f'prefetch_g{gp[0]}_p{gp[1]}_s_per_call'])
+        k.update(l2_warm_s=l2['warm_s_per_call'], l2_flat_s=l2['flat_s_per_call'],
+                 l2_prefetch_best_s=l2[f'prefetch_g{best[0]}_p{best[1]}_s_per_call'], l2_prefetch_best_pair=list(best))
     return {f'floor.{stem}.{n}': v for n, v in k.items()}
 
 

@@ -32,6 +32,19 @@ floor of a near-empty Triton kernel with and without PDL, the check of both vari
     # split-K, the same cut sweep, each tile with K in 1, 2, 4 or 8 chunks:
     PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --triton --split-k 1,2,4,8 --tiles-from results/bench/kernel_floor_base_bs1.json
 
+With `--l2` it asks whether the products are slow because each reads its weight from HBM: the weights of one AR step
+(391 MB at MARVAL-B, counted by this section) do not fit in L2 (50 MB on an H100), so every product starts with a cold read, at a few dozen
+programs per product. Section 6 times every step's products three more ways, one graph per step as in section 2:
+
+6. *warm*: one weight per (in, out) shape shared by all the blocks, so that every weight but the first of its shape is
+   read from L2 (an upper bound on what any L2 scheme can return); *flat*: the step's own weights packed in one buffer in
+   product order (the baseline of the next); *prefetch*: the same, with a second stream inside the graph that, when the
+   products of group g start, reads the weights of group g + 1 (groups of `--l2-group` products) into L2 with
+   `--l2-programs` programs (`_l2_read_kernel`: loads and a sum that is never stored), joined at the end of the step;
+   once per (group, programs) pair of the two comma lists.
+
+    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --l2 --l2-group 4,8 --l2-programs 8,32 --chain 100
+
 Writes kernel_floor_<size>_bs<batch>.md / .json to --out (the JSON after every section). CPU smoke test (tiny model,
 no graphs): --smoke; with --triton it needs TRITON_INTERPRET=1.
 """
@@ -53,6 +66,29 @@ if triton is not None:
             tl.extra.cuda.gdc_wait()
             tl.extra.cuda.gdc_launch_dependents()
         tl.store(x_ptr, tl.load(x_ptr) + 1)
+
+
+if triton is not None:
+    @triton.jit
+    def _l2_read_kernel(x_ptr, n, iters, out_ptr, magic, BLOCK: tl.constexpr):
+        # program p reads chunks p, p + P, p + 2P, ... of x (n elements): the lines land in L2; its sum is stored only if
+        # it equals `magic` (NaN when reading ahead: never), so that the loads are kept
+        pid, P = tl.program_id(0), tl.num_programs(0)
+        acc = tl.zeros([BLOCK], dtype=tl.float32)
+        for i in range(0, iters):
+            offs = (i * P + pid).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+            acc += tl.load(x_ptr + offs, mask=offs < n, other=0.).to(tl.float32)
+        s = tl.sum(acc, axis=0)
+        if s == tl.cast(magic, tl.float32):
+            tl.store(out_ptr + pid, s)
+
+
+def l2_read(x, programs: int, sink, block: int = 4096):
+    "Read the flat tensor `x` once with `programs` programs (into L2); on the CPU or without Triton a sum does the reading."
+    if x.device.type != 'cuda' or triton is None:
+        sink[0] = x.float().sum(); return
+    n = x.numel()
+    _l2_read_kernel[(programs,)](x, n, triton.cdiv(n, programs * block), sink, float('nan'), BLOCK=block, num_warps=8)
 
 
 def touch(x, pdl: bool):
@@ -92,10 +128,10 @@ PDL_VARIANTS = dict(pdl=dict(pdl=True), pdl_prefetch=dict(pdl=True, prefetch=Tru
 
 
 def split_list(text: str) -> list[int]:
-    "`--split-k` ('1,2,4') as a list of whole numbers >= 1."
+    "`--split-k` / `--l2-group` / `--l2-programs` ('1,2,4') as a list of whole numbers >= 1."
     try: ks = [int(v) for v in text.split(',')]
     except ValueError: ks = []
-    if not ks or min(ks) < 1: raise SystemExit(f'--split-k wants whole numbers >= 1 separated by commas, got {text!r}')
+    if not ks or min(ks) < 1: raise SystemExit(f'wants whole numbers >= 1 separated by commas, got {text!r}')
     return ks
 
 
@@ -245,6 +281,68 @@ def triton_products(res, mc, a, plan, ws, dev, dt, cuda, path):
     path.write_text(json.dumps(res, indent=1))
 
 
+def l2_section(res, mc, a, plan, dev, dt, cuda, path):
+    """Section 6 (`--l2`): every step's products with the weights warm in L2 (one weight per shape), from one flat
+    buffer (cold, the baseline), and from that buffer with the next group's weights read into L2 on a second stream."""
+    pairs = [(G, P) for G in split_list(a.l2_group) for P in split_list(a.l2_programs)]
+    prods0 = step_products(mc, a.batch, *plan[0])
+    shared = {}                                                      # warm: one weight per (in, out)
+    for _, k, n in prods0:
+        if (k, n) not in shared: shared[(k, n)] = (torch.randn(n, k, device=dev, dtype=dt) * 0.02, torch.zeros(n, device=dev, dtype=dt))
+    sizes = [k * n for _, k, n in prods0]
+    offs = [0]
+    for z in sizes: offs.append(offs[-1] + z)
+    flat = torch.randn(offs[-1], device=dev, dtype=dt) * 0.02        # the step's weights, packed in product order
+    fw = [(flat[o:o + z].view(n, k), shared[(k, n)][1]) for o, z, (_, k, n) in zip(offs, sizes, prods0)]
+    sink = torch.zeros(max(P for _, P in pairs), device=dev, dtype=torch.float32)
+    side = torch.cuda.Stream() if cuda else None
+    reps = 10 if cuda else 1
+
+    def prefetched(ins, live, G, P):
+        main = torch.cuda.current_stream() if cuda else None
+        for j, (i, wb) in enumerate(zip(ins, live)):
+            if j % G == 0 and j + G < len(live):                     # group j // G starts: read group j // G + 1
+                lo, hi = offs[j + G], offs[min(j + 2 * G, len(live))]
+                if cuda:
+                    side.wait_stream(main)
+                    with torch.cuda.stream(side): l2_read(flat[lo:hi], P, sink)
+                else: l2_read(flat[lo:hi], P, sink)
+            F.linear(i, *wb)
+        if cuda: main.wait_stream(side)
+
+    rows = []
+    for (cur, m), base in zip(plan, res['steps']):
+        prods = step_products(mc, a.batch, cur, m)
+        ins = [torch.randn(r, k, device=dev, dtype=dt) for r, k, _ in prods]     # 0 rows (no known token yet): an empty product
+        warm = [shared[(k, n)] for _, k, n in prods]
+        row = dict(cur=cur, m=m, cold_s=base['s'])
+        row['warm_s'] = graph_time(lambda: [F.linear(i, *wb) for i, wb in zip(ins, warm)], dev, reps, cuda)
+        row['flat_s'] = graph_time(lambda: [F.linear(i, *wb) for i, wb in zip(ins, fw)], dev, reps, cuda)
+        for G, P in pairs:
+            row[f'prefetch_g{G}_p{P}_s'] = graph_time(lambda G=G, P=P: prefetched(ins, fw, G, P), dev, reps, cuda)
+        rows.append(row)
+        del ins
+    l2 = res['l2'] = dict(pairs=pairs, steps=rows, weight_mb_per_step=offs[-1] * flat.element_size() / 2**20,
+                          warm_mb=sum(w.numel() for w, _ in shared.values()) * flat.element_size() / 2**20)
+    vs = ['cold', 'warm', 'flat'] + [f'prefetch_g{G}_p{P}' for G, P in pairs]
+    for v in vs: l2[f'{v}_s_per_call'] = sum(r[f'{v}_s'] for r in rows)
+    print('L2: products per call ' + ', '.join(f"{v} {l2[f'{v}_s_per_call'] * 1e3:.2f} ms" for v in vs), flush=True)
+    path.write_text(json.dumps(res, indent=1))
+
+
+def l2_md(res):
+    l2 = res['l2']
+    ms = lambda v: f"{l2[f'{v}_s_per_call'] * 1e3:.2f}"
+    return ['## L2: the products with their weights in L2 (section 6, `--l2`)', '',
+            f"weights per AR step {l2['weight_mb_per_step']:.0f} MB; shared per shape (warm) {l2['warm_mb']:.0f} MB", '',
+            '| products of every step | ms per call |', '|---|---|',
+            f"| cold: one weight per product (section 2) | {ms('cold')} |",
+            f"| warm: one weight per (in, out) shape, read from L2 after its first use | {ms('warm')} |",
+            f"| flat: one weight per product, packed in one buffer | {ms('flat')} |",
+            *[f"| flat + the next group's weights read into L2 on a second stream: groups of {G} products, {P} programs | "
+              f"{ms(f'prefetch_g{G}_p{P}')} |" for G, P in l2['pairs']], '']
+
+
 def graph_rel(fn, ref, dev) -> float:
     "rel. L2 of `fn()`'s output replayed in a CUDA graph against `ref` (PDL's ordering inside a graph)."
     from marval.kernels import capture_graph
@@ -306,7 +404,14 @@ def main(argv=None):
     ap.add_argument('--split-k', default='1', help="comma list of K splits to sweep with each tile (needs --triton), e.g. 1,2,4")
     ap.add_argument('--blas', choices=['cublas', 'cublaslt'], default=None,
                     help="torch.backends.cuda.preferred_blas_library for the products (default: torch's choice)")
+    ap.add_argument('--l2', action='store_true', help='section 6: the products with warm weights, and with the next '
+                    "group's weights read into L2 on a second stream")
+    ap.add_argument('--l2-group', default='4', help='--l2: comma list of products per read-ahead group (4 = one block)')
+    ap.add_argument('--l2-programs', default='16', help='--l2: comma list of programs of the read-ahead kernel')
     a = ap.parse_args(argv)
+    for flag, v in (('--l2-group', a.l2_group), ('--l2-programs', a.l2_programs)):   # refused by name before any GPU work
+        try: split_list(v)
+        except SystemExit as e: ap.error(f'{flag} {e}')
     if a.pdl and not a.triton: ap.error('--pdl needs --triton')
     split = split_list(a.split_k) != [1]                                     # K split in more than one way
     if split and not a.triton: ap.error('--split-k needs --triton')
@@ -336,7 +441,7 @@ def main(argv=None):
                 s = graph_time(lambda n=n, pdl=pdl: [touch(x, pdl) for _ in range(n)], dev, cuda=cuda)
                 res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6, kind='triton' + (' + PDL' if pdl else '')))
                 print(f"launch floor, Triton{' + PDL' if pdl else ''}: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each", flush=True)
-    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split else '')
+    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split else '') + ('_l2' if a.l2 else '')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))              # the launch part, in case the call is cut
     # 2. product floor: every AR step's products, one graph per step
     plan = [(cur, cur - nxt) for cur, nxt, _ in step_plan(mc.seq_len, a.K) if cur > nxt]
@@ -358,6 +463,7 @@ def main(argv=None):
           f"{res['tflops_per_s']:.1f} TFLOP/s)", flush=True)
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))
     if a.triton: triton_products(res, mc, a, plan, ws, dev, dt, cuda, out / f'{stem}.json')
+    if a.l2: l2_section(res, mc, a, plan, dev, dt, cuda, out / f'{stem}.json')
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
     res['meta']['command'] = cmd
     md = [f'# Kernel floors under the MARVAL-{a.size[0].upper()} student, batch {a.batch}, K = {a.K}', '',
@@ -370,6 +476,7 @@ def main(argv=None):
           '| masked before | predicted | µs per step | µs per product | GFLOP |', '|---|---|---|---|---|',
           *[f"| {r['cur']} | {r['m']} | {r['s'] * 1e6:.0f} | {r['us_per_product']:.2f} | {r['gflop']:.1f} |" for r in res['steps'][::max(1, len(res['steps']) // 8)]], '']
     if 'triton' in res: md += triton_md(res)
+    if 'l2' in res: md += l2_md(res)
     (out / f'{stem}.md').write_text('\n'.join(md) + '\n')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))
     return 0
