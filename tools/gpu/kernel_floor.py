@@ -48,7 +48,7 @@ programs per product. Section 6 times every step's products three more ways, one
 Writes kernel_floor_<size>_bs<batch>.md / .json to --out (the JSON after every section). CPU smoke test (tiny model,
 no graphs): --smoke; with --triton it needs TRITON_INTERPRET=1.
 """
-import argparse, json, sys, time
+import argparse, contextlib, json, sys, time
 from collections import Counter
 from pathlib import Path
 import torch
@@ -303,10 +303,8 @@ def l2_section(res, mc, a, plan, dev, dt, cuda, path):
         for j, (i, wb) in enumerate(zip(ins, live)):
             if j % G == 0 and j + G < len(live):                     # group j // G starts: read group j // G + 1
                 lo, hi = offs[j + G], offs[min(j + 2 * G, len(live))]
-                if cuda:
-                    side.wait_stream(main)
-                    with torch.cuda.stream(side): l2_read(flat[lo:hi], P, sink)
-                else: l2_read(flat[lo:hi], P, sink)
+                if cuda: side.wait_stream(main)
+                with torch.cuda.stream(side) if cuda else contextlib.nullcontext(): l2_read(flat[lo:hi], P, sink)
             F.linear(i, *wb)
         if cuda: main.wait_stream(side)
 
@@ -409,7 +407,7 @@ def main(argv=None):
     ap.add_argument('--l2-group', default='4', help='--l2: comma list of products per read-ahead group (4 = one block)')
     ap.add_argument('--l2-programs', default='16', help='--l2: comma list of programs of the read-ahead kernel')
     a = ap.parse_args(argv)
-    for flag, v in (('--l2-group', a.l2_group), ('--l2-programs', a.l2_programs)):   # refused by name before any GPU work
+    for flag, v in (('--split-k', a.split_k), ('--l2-group', a.l2_group), ('--l2-programs', a.l2_programs)):   # refused by name
         try: split_list(v)
         except SystemExit as e: ap.error(f'{flag} {e}')
     if a.pdl and not a.triton: ap.error('--pdl needs --triton')
