@@ -35,9 +35,16 @@ def test_bench_report(tmp_path):
     r = _run('tools/bench_report.py', '--main', b / 'nvidia_h200_run1.json', b / 'nvidia_h200_check.json', '--name', 'joined',
              '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json',
              '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json', b / 'kernel_floor_base_bs1_pdl.json',
-             b / 'kernel_floor_base_bs1_splitk.json', b / 'kernel_floor_base_bs1_l2.json')
+             b / 'kernel_floor_base_bs1_splitk.json', b / 'kernel_floor_base_bs1_l2.json', b / 'kernel_floor_base_bs1_persistent.json',
+             b / 'kernel_floor_base_bs1_persistent_264.json', b / 'kernel_floor_huge_bs1_persistent.json')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / 'metrics.json').read_text())
+    for stem, programs in (('base_bs1_persistent', 132), ('base_bs1_persistent_264', 264), ('huge_bs1_persistent', 264)):   # --persistent (H100)
+        pc = json.loads((b / f'kernel_floor_{stem}.json').read_text())['persistent']
+        assert all(r['ok'] and r['step_rel_l2'] < 0.03 for r in pc['runs']) and pc['programs'] == programs == m[f'floor.{stem}.persistent_programs']
+        assert m[f'floor.{stem}.persistent_best_s'] == min(r['s_per_call'] for r in pc['runs'])
+        assert m[f'floor.{stem}.persistent_best_s'] > m[f'floor.{stem}.products_s']       # not faster than cuBLAS
+        assert m[f'floor.{stem}.persistent_best_variant'] == dict(config=[64, 64, 128, 4, 3], split=1, prefetch=False)
     l2 = json.loads((b / 'kernel_floor_base_bs1_l2.json').read_text())['l2']   # --l2 (H100): what the docs say
     assert m['floor.base_bs1_l2.l2_warm_s'] == l2['warm_s_per_call'] and m['floor.base_bs1_l2.device'] == 'NVIDIA H100 80GB HBM3'
     assert 0.9 * m['floor.base_bs1_l2.products_s'] < m['floor.base_bs1_l2.l2_warm_s'] < m['floor.base_bs1_l2.products_s']  # < 10% to gain
@@ -250,6 +257,45 @@ def test_kernel_floor_l2(tmp_path):
     for flag, bad in (('--l2-group', '0'), ('--l2-programs', '2,x')):
         r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--l2', flag, bad)
         assert r.returncode == 2 and f'{flag} wants whole numbers' in r.stderr, r.stderr[-500:]
+
+def test_kernel_floor_persistent(tmp_path):
+    """kernel_floor.py --persistent: `step_chain` is `step_products` with the step's data flow (same list, every wait on an
+    earlier product, row waits only between equal row counts), and section 7 runs on the CPU (Triton's interpreter,
+    one program) with the chain checked against F.linear; bad --chain-tiles / --chain-split refused by flag."""
+    kernel_floor = _gpu_tool('kernel_floor')
+    from marval.config import get_preset
+    from marval.fast_sampling import step_plan
+    for size, B, K in [('base', 1, 64), ('huge', 2, 16), ('tiny', 1, 5)]:
+        mc = get_preset(size).model
+        for cur, nxt, _ in step_plan(mc.seq_len, K):
+            if cur == nxt: continue
+            prods, specs = kernel_floor.step_products(mc, B, cur, cur - nxt), kernel_floor.step_chain(mc, B, cur, cur - nxt)
+            assert [(s['M'], s['K'], s['N']) for s in specs] == prods
+            for l, s in enumerate(specs):
+                if s.get('src') is not None: assert s['src'] < l and specs[s['src']]['M'] == s['M'] and specs[s['src']]['N'] >= s['K']
+                assert all(j < l and (kind == 'all' or specs[j]['M'] == s['M']) for kind, j in s.get('deps', ()))
+            assert sum(s.get('src') is None for s in specs) == 5          # z_proj, encoder / decoder inputs, the query rows, x_t
+    base = kernel_floor.step_chain(get_preset('base').model, 1, 256, 4)
+    assert base[1]['deps'] == [('all', 0)] and base[2]['deps'] == [('all', 1)] and base[3]['deps'] == [('rows', 2)]
+    assert kernel_floor.chain_tiles('64,64,64,4,3;32,64,128,4,3') == [(64, 64, 64, 4, 3), (32, 64, 128, 4, 3)]
+    for bad in ('64,64,64,4', '64,x,64,4,3', ''): pytest.raises(SystemExit, kernel_floor.chain_tiles, bad)
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--persistent', '--chain-tiles', '64,64')
+    assert r.returncode == 2 and '--chain-tiles wants tiles' in r.stderr, r.stderr[-500:]
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--persistent', '--chain-split', 'auto,0')
+    assert r.returncode == 2 and "--chain-split wants 'auto'" in r.stderr, r.stderr[-500:]
+    pytest.importorskip('triton')
+    import os
+    env = dict(os.environ, TRITON_INTERPRET='1', PYTHONPATH=str(ROOT))
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--persistent', '--chain-prefetch', '0,2')
+    assert r.returncode == 2 and '--chain-prefetch wants 0 or 1' in r.stderr, r.stderr[-500:]
+    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--persistent',
+                        '--chain-prefetch', '0,1', '--chain-trace'], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    pc = json.loads((tmp_path / 'kernel_floor_tiny_bs1_persistent.json').read_text())['persistent']
+    assert pc['programs'] == 1 and [run['prefetch'] for run in pc['runs']] == [False, True]
+    for run in pc['runs']:                                               # no trace on the CPU (the GPU timer): not asked for
+        assert run['ok'] and run['step_rel_l2'] < 1e-5 and len(run['steps']) == 1 and run['s_per_call'] > 0 and 'trace' not in run
+    assert '## One persistent kernel per AR step' in (tmp_path / 'kernel_floor_tiny_bs1_persistent.md').read_text()
 
 def test_l2_read_kernel():
     """The read-ahead kernel of kernel_floor.py --l2 (Triton's interpreter): program p reads chunks p, p + P, ... up to

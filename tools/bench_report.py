@@ -25,7 +25,8 @@ CONFIG = ('what', 'size', 'kind', 'path', 'dtype', 'graphs', 'variant', 'batch',
 def floor_keys(path) -> dict:
     """metrics.json keys of a kernel_floor.py report, under floor.<file stem without kernel_floor_>: seconds per call
     of the products alone (cuBLAS; with --triton also the Triton tiles, with --pdl those tiles launched with PDL; with
-    --l2 the products with warm weights, from one buffer, and with the fastest read-ahead), µs per near-empty kernel
+    --l2 the products with warm weights, from one buffer, and with the fastest read-ahead; with --persistent the fastest
+    persistent chain per AR step, its tile and split), µs per near-empty kernel
     (`x.add_(1)`; with --pdl also a Triton one with PDL), device, date."""
     r, stem = json.loads(Path(path).read_text()), Path(path).stem.removeprefix('kernel_floor_')
     k = {'products_s': r['products_s_per_call'], 'products_per_step': r['products_per_step'],
@@ -42,6 +43,11 @@ def floor_keys(path) -> dict:
         best = min(l2['pairs'], key=lambda gp: l2[f'prefetch_g{gp[0]}_p{gp[1]}_s_per_call'])
         k.update(l2_warm_s=l2['warm_s_per_call'], l2_flat_s=l2['flat_s_per_call'],
                  l2_prefetch_best_s=l2[f'prefetch_g{best[0]}_p{best[1]}_s_per_call'], l2_prefetch_best_pair=list(best))
+    pc = r.get('persistent', {})
+    if 'best' in pc:                # --persistent: the fastest chain (one kernel per AR step) and what it was
+        b = pc['best']
+        k.update(persistent_best_s=b['s_per_call'], persistent_programs=pc['programs'],
+                 persistent_best_variant=dict(config=b['config'], split=b['split'], prefetch=b.get('prefetch', False)))
     return {f'floor.{stem}.{n}': v for n, v in k.items()}
 
 

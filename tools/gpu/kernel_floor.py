@@ -45,8 +45,20 @@ programs per product. Section 6 times every step's products three more ways, one
 
     PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --l2 --l2-group 4,8 --l2-programs 8,32 --chain 100
 
+With `--persistent` it asks whether the products are slow because each is a kernel of its own:
+
+7. every AR step's products as ONE persistent Triton kernel (`marval.kernels.LinearChain` of `step_chain`: one program
+   per SM walks every product's tiles in order, each tile waiting on counters for the rows it reads, with the data flow
+   of the real step), checked against `F.linear` product by product, then one graph per step as in section 2; once per
+   tile of `--chain-tiles`, K split of `--chain-split` ('auto': enough chunks to give every program a unit) and
+   `--chain-prefetch` (1: each unit reads its first weight chunk before its waits); with `--chain-trace` the middle
+   step is run once more with a timestamp per unit (`LinearChain(trace=True)`), to say where the time goes.
+
+    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --persistent --chain-tiles '64,64,64,4,3;64,128,64,4,3' --chain-split auto,1
+    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --persistent --chain-tiles '64,64,128,4,3' --chain-split auto --chain-prefetch 0,1 --chain-trace
+
 Writes kernel_floor_<size>_bs<batch>.md / .json to --out (the JSON after every section). CPU smoke test (tiny model,
-no graphs): --smoke; with --triton it needs TRITON_INTERPRET=1.
+no graphs): --smoke; with --triton or --persistent it needs TRITON_INTERPRET=1.
 """
 import argparse, contextlib, json, sys, time
 from collections import Counter
@@ -110,6 +122,42 @@ def step_products(mc, B: int, cur: int, m: int, head_calls: int = 1) -> list[tup
     p += [(Rm, Dd, W)]                                                                # head cond_embed, once per step
     head = [(Rm, C, W), (Rm, W, (3 * d + 2) * W)] + [(Rm, W, W)] * (2 * d) + [(Rm, W, 2 * C)]   # fused adaLN
     return p + head * head_calls
+
+
+def step_chain(mc, B: int, cur: int, m: int) -> list[dict]:
+    """`step_products` as `marval.kernels.LinearChain` specs, with the data flow of the AR step: inside a block qkv →
+    (attention: all of qkv) → proj → fc1 → fc2 → the next block's qkv each read the previous output row-wise; where the
+    rows change (encoder input, decoder input, the last block's query rows) a product waits on all of the previous one
+    and reads an input of its own; the head's products read the condition embedding / the previous product row-wise and
+    its modulation (the fused adaLN product) as well. Same (rows, in, out) list, same order (tested)."""
+    prods = step_products(mc, B, cur, m)
+    specs = [dict(M=r, K=k, N=n) for r, k, n in prods]
+    rows = lambda j: ('rows', j)
+    i = 1                                                                # 0: z_proj, own input, no wait
+    def block(first_src, first_deps):
+        nonlocal i
+        q, pr, f1, f2 = i, i + 1, i + 2, i + 3
+        specs[q].update(src=first_src, deps=first_deps)
+        specs[pr].update(src=q, deps=[('all', q)])                       # attention reads every row of qkv
+        specs[f1].update(src=pr, deps=[rows(pr)]); specs[f2].update(src=f1, deps=[rows(f1)])
+        i += 4
+        return f2
+    last = None
+    for b in range(mc.encoder_depth):
+        last = block(None, [('all', 0)]) if b == 0 else block(last, [rows(last)])
+    specs[i].update(src=last, deps=[rows(last)]); emb = i; i += 1        # decoder_embed
+    for b in range(mc.decoder_depth - 1):
+        last = block(None, [('all', emb)]) if b == 0 else block(last, [rows(last)])
+    kv, q, pr, f1, f2 = range(i, i + 5)                                  # the last block: K, V on all rows, the rest at m
+    specs[kv].update(src=last, deps=[rows(last)]); specs[q].update(deps=[('all', last)])
+    specs[pr].update(src=q, deps=[('all', q), ('all', kv)])
+    specs[f1].update(src=pr, deps=[rows(pr)]); specs[f2].update(src=f1, deps=[rows(f1)])
+    cond, inp, mod = i + 5, i + 6, i + 7                                 # cond_embed, the head's input_proj, its adaLN
+    specs[cond].update(src=f2, deps=[rows(f2)]); specs[mod].update(src=cond, deps=[rows(cond)])
+    last = inp
+    for j in range(mod + 1, len(specs)):                                 # resblock fc1, fc2, ..., the final layer
+        specs[j].update(src=last, deps=[rows(last), rows(mod)]); last = j
+    return specs
 
 
 def graph_time(fn, device, reps: int = 20, cuda: bool = True) -> float:
@@ -341,6 +389,108 @@ def l2_md(res):
               f"{ms(f'prefetch_g{G}_p{P}')} |" for G, P in l2['pairs']], '']
 
 
+def chain_tiles(text: str) -> list[tuple]:
+    "`--chain-tiles` ('64,64,64,4,3;32,64,128,4,3') as a list of (BM, BN, BK, warps, stages)."
+    try: tiles = [tuple(int(v) for v in t.split(',')) for t in text.split(';') if t.strip()]
+    except ValueError: tiles = []
+    if not tiles or any(len(t) != 5 or min(t) < 1 for t in tiles):
+        raise SystemExit(f'wants tiles BM,BN,BK,warps,stages separated by semicolons, got {text!r}')
+    return tiles
+
+
+def persistent_section(res, mc, a, plan, dev, dt, cuda, path):
+    """Section 7 (`--persistent`): every AR step's products as ONE persistent kernel (`marval.kernels.LinearChain` of
+    `step_chain`), for each tile of `--chain-tiles` and each split of `--chain-split`; checked on the check chain and
+    on the first and middle steps against `F.linear` product by product, then timed per step in a CUDA graph."""
+    from marval.kernels import LinearChain, check_chain
+    tiles = chain_tiles(a.chain_tiles)
+    splits = [v if v == 'auto' else int(v) for v in a.chain_split.split(',')]
+    programs = a.chain_programs or (torch.cuda.get_device_properties(dev).multi_processor_count if cuda else 1)
+    if not cuda: tiles, splits, plan = [(32, 64, 32, 4, 2)], splits[:1], plan[:1]   # the interpreter is slow
+    reps = 10 if cuda else 1
+    prefetches = [bool(int(v)) for v in a.chain_prefetch.split(',')]
+    pc = res['persistent'] = dict(programs=programs, tiles=[list(t) for t in tiles], splits=splits, prefetch=prefetches, runs=[])
+    w0 = None
+    for cfg, split, pf in [(c, k, f) for c in tiles for k in splits for f in prefetches]:
+        run = dict(config=list(cfg), split=split, prefetch=pf)
+        try:
+            run['check'] = check_chain(dev, dt, programs=programs, config=cfg, splits=(split,), prefetch=pf)
+            steps, worst = [], 0.
+            for n, (cur, m) in enumerate(plan):
+                ch = LinearChain(step_chain(mc, a.batch, cur, m), dev, dt, config=cfg, programs=programs, split=split,
+                                 weights=w0, prefetch=pf)
+                w0 = ch.w
+                if n == len(plan) // 2: run['middle_step_splits'] = [s['S'] for s in ch.specs]
+                if n in (0, len(plan) // 2):                         # the real step checked once before timing
+                    ch()
+                    if ch.stalled(): raise RuntimeError(f'stalled at step {n}: a program gave up waiting')
+                    for l, r in enumerate(ch.reference()):
+                        if r.numel(): worst = max(worst, ((ch.output(l).float() - r.float()).norm() / r.float().norm()).item())
+                steps.append(dict(cur=cur, m=m, units=ch.units, s=graph_time(ch, dev, reps, cuda)))
+                if ch.stalled(): raise RuntimeError(f'stalled at step {n} while timed')
+                del ch
+            limit = 3e-2 if dt == torch.bfloat16 else 1e-5                # the real steps, as check_chain's limits
+            run.update(ok=all(r['ok'] for r in run['check']) and worst <= limit, step_rel_l2=worst, steps=steps,
+                       s_per_call=sum(r['s'] for r in steps))
+            if a.chain_trace and cuda:                               # the middle step, timestamped per unit
+                cur, m = plan[len(plan) // 2]
+                ch = LinearChain(step_chain(mc, a.batch, cur, m), dev, dt, config=cfg, programs=programs, split=split,
+                                 weights=w0, prefetch=pf, trace=True)
+                for _ in range(3): ch()
+                torch.cuda.synchronize()
+                run['trace'] = dict(cur=cur, m=m, **ch.trace_summary())
+                del ch
+            tr = run.get('trace')
+            print(f"persistent chain {cfg} split {split} prefetch {pf}: {run['s_per_call'] * 1e3:.2f} ms per call "
+                  f"(cuBLAS {res['products_s_per_call'] * 1e3:.2f} ms), check {run['ok']}, step rel L2 {worst:.1e}"
+                  + (f"; traced step {tr['wall_us']:.0f} µs: per program waiting {tr['waiting_us']:.0f}, working "
+                     f"{tr['working_us']:.0f}, between units {tr['between_us']:.0f} µs" if tr else ''), flush=True)
+        except Exception as e:                                       # one failing tile (shared memory, a stall) is reported
+            run['error'] = repr(e)[:300]
+            print(f'persistent chain {cfg} split {split} prefetch {pf} failed: {run["error"]}', flush=True)
+        pc['runs'].append(run)
+        path.write_text(json.dumps(res, indent=1))
+    done = [r for r in pc['runs'] if 's_per_call' in r and r['ok']]             # the fastest of those that passed
+    if done:
+        best = min(done, key=lambda r: r['s_per_call'])
+        pc['best'] = dict(config=best['config'], split=best['split'], prefetch=best['prefetch'],
+                          s_per_call=best['s_per_call'])
+    path.write_text(json.dumps(res, indent=1))
+
+
+def persistent_md(res):
+    pc = res['persistent']
+    chk = lambda r: f"{max(c['rel_l2'] for c in r['check']):.1e}" if r.get('check') else '–'
+    tr = lambda r: (f"{r['trace']['wall_us']:.0f} / {r['trace']['waiting_us']:.0f} / {r['trace']['working_us']:.0f} / "
+                    f"{r['trace']['between_us']:.0f}") if r.get('trace') else '–'
+    md = ['## One persistent kernel per AR step (section 7, `--persistent`)', '',
+          f"`marval.kernels.LinearChain` of `step_chain`: every product of the step in one launch of {pc['programs']} "
+          'program(s), each tile waiting on the counters of what it reads (the step\'s data flow); checked against '
+          "`F.linear` product by product on the check chains and on two real steps. cuBLAS, one kernel per product "
+          f"(section 2): **{res['products_s_per_call'] * 1e3:.2f} ms per call**"
+          + (f"; best chain: **{pc['best']['s_per_call'] * 1e3:.2f} ms** ({tuple(pc['best']['config'])}, split "
+             f"{pc['best']['split']}, prefetch {pc['best']['prefetch']})" if 'best' in pc else ''), '',
+          'Traced: the middle AR step launched with a timestamp per unit (start, waits over, counted done); wall = first '
+          'start to last done, then per program (mean) the µs spent waiting on counters, working (loads, products, stores, '
+          'atomics) and between units (the table walk, the idle tail).', '',
+          '| tile (BM, BN, BK, warps, stages) | split | prefetch | steps | ms per call | check rel L2 | real steps rel L2 | '
+          'traced step µs: wall / waiting / working / between | |', '|---|---|---|---|---|---|---|---|---|',
+          *[f"| {tuple(r['config'])} | {r['split']} | {r.get('prefetch', False)} | {len(r.get('steps', []))} | "
+            + (f"{r['s_per_call'] * 1e3:.2f} | {chk(r)} | {r['step_rel_l2']:.1e} | {tr(r)} | {'ok' if r['ok'] else 'CHECK FAILED'} |"
+               if 's_per_call' in r else f"– | {chk(r)} | – | – | {r['error'][:120]} |") for r in pc['runs']], '']
+    traced = [r for r in pc['runs'] if r.get('trace')]
+    if traced:                                                          # the fastest traced run, by product shape
+        r = min(traced, key=lambda r: r['s_per_call'])
+        by = {}
+        for p in r['trace']['products']: by.setdefault((p['M'], p['K'], p['N'], p['S']), []).append(p)
+        md += [f"Units of the traced step by product shape ({tuple(r['config'])}, split {r['split']}, prefetch "
+               f"{r.get('prefetch', False)}; cur {r['trace']['cur']}, m {r['trace']['m']}):", '',
+               '| rows | in | out | K chunks | products | units each | mean wait µs | mean work µs |', '|---|---|---|---|---|---|---|---|',
+               *[f"| {M} | {K} | {N} | {S} | {len(ps)} | {ps[0]['units']} | {sum(p['wait_us'] for p in ps) / len(ps):.1f} | "
+                 f"{sum(p['work_us'] for p in ps) / len(ps):.1f} |" for (M, K, N, S), ps in by.items()], '']
+    return md
+
+
 def graph_rel(fn, ref, dev) -> float:
     "rel. L2 of `fn()`'s output replayed in a CUDA graph against `ref` (PDL's ordering inside a graph)."
     from marval.kernels import capture_graph
@@ -406,11 +556,26 @@ def main(argv=None):
                     "group's weights read into L2 on a second stream")
     ap.add_argument('--l2-group', default='4', help='--l2: comma list of products per read-ahead group (4 = one block)')
     ap.add_argument('--l2-programs', default='16', help='--l2: comma list of programs of the read-ahead kernel')
+    ap.add_argument('--persistent', action='store_true', help='section 7: every AR step\'s products as one persistent '
+                    'kernel (marval.kernels.LinearChain), per tile of --chain-tiles and split of --chain-split')
+    ap.add_argument('--chain-tiles', default='64,64,64,4,3', help='--persistent: tiles BM,BN,BK,warps,stages separated by ;')
+    ap.add_argument('--chain-split', default='auto,1', help="--persistent: comma list of K splits ('auto' or whole numbers)")
+    ap.add_argument('--chain-programs', type=int, default=0, help='--persistent: programs (default: one per SM)')
+    ap.add_argument('--chain-prefetch', default='0', help="--persistent: comma list of 0 / 1: each unit's first weight "
+                    'chunk read before its waits')
+    ap.add_argument('--chain-trace', action='store_true', help='--persistent: also time every unit of the middle step '
+                    '(%%globaltimer) and report where the time goes')
     a = ap.parse_args(argv)
     for flag, v in (('--split-k', a.split_k), ('--l2-group', a.l2_group), ('--l2-programs', a.l2_programs)):   # refused by name
         try: split_list(v)
         except SystemExit as e: ap.error(f'{flag} {e}')
     if a.pdl and not a.triton: ap.error('--pdl needs --triton')
+    try: chain_tiles(a.chain_tiles)
+    except SystemExit as e: ap.error(f'--chain-tiles {e}')
+    if any(v != 'auto' and not (v.isdigit() and int(v) >= 1) for v in a.chain_split.split(',')):
+        ap.error(f"--chain-split wants 'auto' or whole numbers >= 1 separated by commas, got {a.chain_split!r}")
+    for flag, v in (('--chain-prefetch', a.chain_prefetch),):
+        if any(x not in ('0', '1') for x in v.split(',')): ap.error(f'{flag} wants 0 or 1 separated by commas, got {v!r}')
     split = split_list(a.split_k) != [1]                                     # K split in more than one way
     if split and not a.triton: ap.error('--split-k needs --triton')
     if split and a.pdl: ap.error('--split-k and --pdl: one at a time (prefetch reads the first K chunk)')
@@ -439,7 +604,7 @@ def main(argv=None):
                 s = graph_time(lambda n=n, pdl=pdl: [touch(x, pdl) for _ in range(n)], dev, cuda=cuda)
                 res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6, kind='triton' + (' + PDL' if pdl else '')))
                 print(f"launch floor, Triton{' + PDL' if pdl else ''}: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each", flush=True)
-    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split else '') + ('_l2' if a.l2 else '')
+    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split else '') + ('_l2' if a.l2 else '') + ('_persistent' if a.persistent else '')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))              # the launch part, in case the call is cut
     # 2. product floor: every AR step's products, one graph per step
     plan = [(cur, cur - nxt) for cur, nxt, _ in step_plan(mc.seq_len, a.K) if cur > nxt]
@@ -462,6 +627,7 @@ def main(argv=None):
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))
     if a.triton: triton_products(res, mc, a, plan, ws, dev, dt, cuda, out / f'{stem}.json')
     if a.l2: l2_section(res, mc, a, plan, dev, dt, cuda, out / f'{stem}.json')
+    if a.persistent: persistent_section(res, mc, a, plan, dev, dt, cuda, out / f'{stem}.json')
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
     res['meta']['command'] = cmd
     md = [f'# Kernel floors under the MARVAL-{a.size[0].upper()} student, batch {a.batch}, K = {a.K}', '',
@@ -475,6 +641,7 @@ def main(argv=None):
           *[f"| {r['cur']} | {r['m']} | {r['s'] * 1e6:.0f} | {r['us_per_product']:.2f} | {r['gflop']:.1f} |" for r in res['steps'][::max(1, len(res['steps']) // 8)]], '']
     if 'triton' in res: md += triton_md(res)
     if 'l2' in res: md += l2_md(res)
+    if 'persistent' in res: md += persistent_md(res)
     (out / f'{stem}.md').write_text('\n'.join(md) + '\n')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))
     return 0
