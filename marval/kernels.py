@@ -19,14 +19,13 @@ def triton_available() -> bool:
 
 
 # %% auto #0
-__all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'D_M', 'D_K', 'D_N', 'D_X', 'D_LDA', 'D_W', 'D_Y', 'D_START', 'D_TN', 'D_S',
-           'D_KC', 'D_WS', 'D_TCNT', 'D_RCNT', 'D_ACNT', 'D_B1', 'D_ST1', 'D_T1', 'D_B2', 'D_ST2', 'D_T2',
-           'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED', 'OFFSET_LN_CONFIGS',
-           'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES', 'ATTENTION_CASES', 'triton_available',
-           'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear',
-           'interpreter_check', 'LinearChain', 'check_chain', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
-           'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
-           'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
+__all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
+           'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES', 'ATTENTION_CASES',
+           'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear',
+           'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'offset_layer_norm', 'ln_blocks',
+           'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
+           'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
+           'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -246,9 +245,10 @@ def interpreter_check(config: tuple | None = None, check: str = 'check_fused_lin
 
 
 # %% ../nbs/02d_kernels.ipynb #c051
-# descriptor columns of a `LinearChain` product (int64, one row per product plus a last row whose START is the unit count)
-(D_M, D_K, D_N, D_X, D_LDA, D_W, D_Y, D_START, D_TN, D_S, D_KC, D_WS, D_TCNT, D_RCNT, D_ACNT,
- D_B1, D_ST1, D_T1, D_B2, D_ST2, D_T2) = range(21)
+# the columns of a `LinearChain` product's table row (int64; one row per product, then a last row whose `start` is
+# the unit count): 0 M, 1 K, 2 N, 3 x offset, 4 x row stride, 5 W offset, 6 y offset, 7 first unit, 8 column tiles,
+# 9 K chunks S, 10 chunk length, 11 workspace offset, 12 split-K tile counters, 13 row-block counters, 14 product
+# counter, 15-17 and 18-20 the two waits (counter base, stride per row block, target; target 0: no wait)
 CHAIN_DESC_COLS = 21
 CHAIN_SPIN_LIMIT = 1 << 20     # polls of one counter before a program gives up and raises the error flag
 
@@ -283,13 +283,13 @@ if triton is not None:
         # read from the table cannot tell the compiler: said with multiple_of, so that loads and stores are vectorised.
         # PREFETCH: the unit's first weight chunk (which no unit writes) is loaded before its waits. TRACE: each unit
         # stores three timestamps (start, waits over, counted done) at trace[3u : 3u + 3].
-        # `d + i` below is column i of the product's table row (the D_* names: D_M = 0, ..., D_START = 7, ..., D_T2 = 20).
+        # `d + i` below is column i of the product's table row (CHAIN_DESC_COLS' comment).
         pid, G = tl.program_id(0), tl.num_programs(0)
         rk = tl.arange(0, BK)
         l = 0
         for u in range(pid, n_units, G):
             if TRACE: t0 = _now()
-            while tl.load(desc_ptr + (l + 1) * NC + 7) <= u:   # D_START of the next product: this unit is past it
+            while tl.load(desc_ptr + (l + 1) * NC + 7) <= u:   # the next product's first unit: this unit is past it
                 l += 1
             d = desc_ptr + l * NC
             M, K, N = tl.load(d + 0), tl.load(d + 1), tl.load(d + 2)
@@ -377,8 +377,9 @@ class LinearChain:
         if split != 'auto' and (isinstance(split, bool) or not isinstance(split, int) or split < 1):
             raise ValueError(f"split must be 'auto' or a whole number >= 1, got {split!r}")
         BM, BN, BK = config[:3]
-        self.specs, self.config, self.programs, self.device, self.dtype = [dict(s) for s in specs], tuple(config), programs, dev, dtype
+        self.specs, self.config, self.programs = [dict(s) for s in specs], tuple(config), programs
         rows, act, wo, wsz, cnt, units = [], 0, 0, 0, 1, 0     # counter 0: the error flag
+        self.w_offsets, self.starts = [], []                     # per product: its weight's offset, its first unit
         pad = lambda n: -(-n // 64) * 64                         # activation buffers start at multiples of 64 elements
         self.in_off, self.out_off = {}, []
         for l, s in enumerate(self.specs):
@@ -412,9 +413,10 @@ class LinearChain:
             waits += [(0, 0, 0)] * (2 - len(waits))
             rows.append([M, K, N, x, lda, wo, y, units, tn, S, kc, wsz, s['tcnt'], s['rcnt'], s['acnt'],
                          *waits[0], *waits[1]])
+            self.w_offsets.append(wo); self.starts.append(units)
             wo += N * K; wsz += M * N * S if S > 1 else 0; units += tm * tn * S
         rows.append([0] * 7 + [units] + [0] * (CHAIN_DESC_COLS - 8))
-        self.units, self.w_offsets = units, [r[D_W] for r in rows[:-1]]
+        self.units = units; self.starts.append(units)
         self.aligned = all(s['K'] % 16 == 0 and s['N'] % 16 == 0 for s in self.specs)   # then lda, offsets are too
         self.desc = torch.tensor(rows, dtype=torch.int64, device=dev)               # (products + 1, 21)
         gen = torch.Generator().manual_seed(seed)
@@ -463,8 +465,7 @@ class LinearChain:
         wait, work = t[:, 1] - t[:, 0], t[:, 2] - t[:, 1]
         per = lambda v: torch.zeros(self.programs, dtype=torch.float64).index_add_(0, prog, v)
         pw, pk = per(wait), per(work)
-        starts = self.desc[:, D_START].tolist()
-        prods = []
+        starts, prods = self.starts, []
         for l, s in enumerate(self.specs):
             a, b = starts[l], starts[l + 1]
             if a == b: continue

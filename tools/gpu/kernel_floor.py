@@ -413,13 +413,14 @@ def persistent_section(res, mc, a, plan, dev, dt, cuda, path):
     w0 = None
     for cfg, split, pf in [(c, k, f) for c in tiles for k in splits for f in prefetches]:
         run = dict(config=list(cfg), split=split, prefetch=pf)
+        chain = lambda cur, m, trace=False: LinearChain(step_chain(mc, a.batch, cur, m), dev, dt, config=cfg, programs=programs,
+                                                        split=split, weights=w0, prefetch=pf, trace=trace)
         try:
             run['check'] = check_chain(dev, dt, programs=programs, config=cfg, splits=(split,), prefetch=pf)
             steps, worst = [], 0.
             for n, (cur, m) in enumerate(plan):
-                ch = LinearChain(step_chain(mc, a.batch, cur, m), dev, dt, config=cfg, programs=programs, split=split,
-                                 weights=w0, prefetch=pf)
-                w0 = ch.w
+                ch = chain(cur, m)
+                w0 = ch.w                                                # the same weights at every step, every tile
                 if n == len(plan) // 2: run['middle_step_splits'] = [s['S'] for s in ch.specs]
                 if n in (0, len(plan) // 2):                         # the real step checked once before timing
                     ch()
@@ -434,8 +435,7 @@ def persistent_section(res, mc, a, plan, dev, dt, cuda, path):
                        s_per_call=sum(r['s'] for r in steps))
             if a.chain_trace and cuda:                               # the middle step, timestamped per unit
                 cur, m = plan[len(plan) // 2]
-                ch = LinearChain(step_chain(mc, a.batch, cur, m), dev, dt, config=cfg, programs=programs, split=split,
-                                 weights=w0, prefetch=pf, trace=True)
+                ch = chain(cur, m, trace=True)
                 for _ in range(3): ch()
                 torch.cuda.synchronize()
                 run['trace'] = dict(cur=cur, m=m, **ch.trace_summary())
