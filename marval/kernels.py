@@ -20,9 +20,10 @@ def triton_available() -> bool:
 
 # %% auto #0
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
-           'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES', 'ATTENTION_CASES',
-           'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear',
-           'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'offset_layer_norm', 'ln_blocks',
+           'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES',
+           'ATTENTION_CASES', 'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear',
+           'reference_linear', 'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace',
+           'pick_mlp_config', 'fused_mlp', 'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks',
            'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
            'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
            'check_attention']
@@ -514,6 +515,154 @@ def check_chain(device='cpu', dtype=torch.float32, programs=None, config=(16, 32
                          limit=limit, same_twice=same, stalled=ch.stalled(), ok=rel <= limit and same and not ch.stalled()))
     return rows
 
+
+# %% ../nbs/02d_kernels.ipynb #c061
+if triton is not None:
+    @triton.jit
+    def _mlp_kernel(x_ptr, w1_ptr, b1_ptr, w2_ptr, b2_ptr, r_ptr, y_ptr, ws_ptr, cnt_ptr, M, D, H, sxm, srm, sym,
+                    RES: tl.constexpr, ORDERED: tl.constexpr, FENCE: tl.constexpr, HS: tl.constexpr,
+                    BM: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, BN: tl.constexpr):
+        # y = r + GELU(x W1ᵀ + b1) W2ᵀ + b2 with the hidden activations kept on the SM: program (pm, ph) computes the
+        # hidden tile h = GELU(x[rows pm] W1[slice ph]ᵀ + b1) (BM, BH), then its share h W2[:, slice ph]ᵀ of its rows'
+        # output (BM, D), BN columns at a time. The HS = H / BH shares of a row block are summed in fp32 in the
+        # workspace ws (atomic adds; with ORDERED one (M, D) plane per slice, summed in slice order), and the row
+        # block's last program to finish adds b2 and r and stores y (then leaves ws and its counter at zero)
+        pm, ph = tl.program_id(0), tl.program_id(1)
+        rm = pm * BM + tl.arange(0, BM)                                      # (BM,) rows of x / y
+        rh = ph * BH + tl.arange(0, BH)                                      # (BH,) hidden units of this slice
+        rk, rn = tl.arange(0, BK), tl.arange(0, BN)                          # (BK,), (BN,)
+        mm = rm < M
+        mt = mm[:, None] & (rn < BN)[None, :]                                # (BM, BN) rows in range
+        acc = tl.zeros((BM, BH), tl.float32)
+        for k0 in range(0, D, BK):                                           # D % BK == 0 (checked by fused_mlp)
+            a = tl.load(x_ptr + rm[:, None] * sxm + (k0 + rk)[None, :], mask=mm[:, None], other=0.)   # (BM, BK)
+            w = tl.load(w1_ptr + rh[None, :] * D + (k0 + rk)[:, None])                                 # (BK, BH)
+            acc += tl.dot(a, w)
+        acc += tl.load(b1_ptr + rh).to(tl.float32)[None, :]
+        h = (0.5 * acc * (1. + tl.math.erf(acc * 0.7071067811865476))).to(w2_ptr.dtype.element_ty)   # (BM, BH) exact GELU
+        for n0 in range(0, D, BN):                                           # D % BN == 0
+            w2 = tl.load(w2_ptr + (n0 + rn)[None, :] * H + rh[:, None])                                # (BH, BN)
+            part = tl.dot(h, w2)                                             # (BM, BN) this slice's share
+            off = rm[:, None] * D + (n0 + rn)[None, :]                       # (BM, BN) in an (M, D) plane
+            if ORDERED: tl.store(ws_ptr + ph * M * D + off, part, mask=mt)
+            else: tl.atomic_add(ws_ptr + off, part, mask=mt, sem='relaxed')
+        if FENCE:   # each thread's adds / stores performed GPU-wide before the count below (a release by one thread
+            tl.inline_asm_elementwise('fence.acq_rel.gpu; mov.u32 $0, $1;', '=r,r', [pm], dtype=tl.int32,  # after a
+                                      is_pure=False, pack=1)                 # CTA barrier; here each thread fences its own)
+        tl.debug_barrier()
+        done = tl.atomic_add(cnt_ptr + pm, 1, sem='acq_rel')                # shares of this row block already in
+        tl.debug_barrier()
+        if done == HS - 1:                             # the last share: sum, epilogue, leave ws and the counter at zero
+            for n0 in range(0, D, BN):
+                off = rm[:, None] * D + (n0 + rn)[None, :]
+                if ORDERED:
+                    s = tl.zeros((BM, BN), tl.float32)
+                    for j in range(0, HS):             # in slice order, whichever program came last
+                        s += tl.load(ws_ptr + j * M * D + off, mask=mt, other=0., cache_modifier='.cg')
+                else:
+                    s = tl.load(ws_ptr + off, mask=mt, other=0., cache_modifier='.cg')
+                    tl.debug_barrier()   # all of the tile read before any of it is zeroed: the compiler lays the load
+                    tl.store(ws_ptr + off, tl.zeros((BM, BN), tl.float32), mask=mt)   # and the store out over
+                                         # different threads (without this barrier the first H100 check lost shares)
+                s += tl.load(b2_ptr + n0 + rn).to(tl.float32)[None, :]
+                if RES: s += tl.load(r_ptr + rm[:, None] * srm + (n0 + rn)[None, :], mask=mt, other=0.).to(tl.float32)
+                tl.store(y_ptr + rm[:, None] * sym + (n0 + rn)[None, :], s.to(y_ptr.dtype.element_ty), mask=mt)
+            tl.atomic_xchg(cnt_ptr + pm, 0)
+
+
+_MLP_WORKSPACE: dict = {}
+
+def mlp_workspace(device, numel: int) -> torch.Tensor:
+    """The zeroed fp32 workspace of `fused_mlp`'s atomic sums on `device` (at least `numel` elements; every launch
+    leaves it zero again). One per device, like `split_counters`: launches on one device must not overlap, and one at
+    the largest size must come before any CUDA graph capture, which cannot allocate it."""
+    dev = torch.device(device)
+    key = (dev.type, dev.index)
+    ws = _MLP_WORKSPACE.get(key)
+    if ws is None or ws.numel() < numel:
+        if dev.type == 'cuda' and torch.cuda.is_current_stream_capturing():
+            raise RuntimeError(f'fused_mlp needs a workspace of {numel} floats inside a CUDA graph capture (it has '
+                               f'{0 if ws is None else ws.numel()}): call it once at the largest row count before capturing')
+        ws = _MLP_WORKSPACE[key] = torch.zeros(numel, dtype=torch.float32, device=dev)
+    return ws
+
+def pick_mlp_config(M: int, D: int, H: int) -> tuple[int, int, int, int, int, int]:
+    """(BM, BH, BK, BN, num_warps, num_stages) for `fused_mlp` at M rows: the smallest row tile that holds them, and
+    hidden slices small enough that the (row block, slice) grid covers the SMs (about 132)."""
+    BM = 16 if M <= 16 else 32 if M <= 32 else 64
+    BH = 128
+    while BH > 32 and -(-M // BM) * (H // BH) < 132 and H % (BH // 2) == 0: BH //= 2
+    return BM, BH, 64, 64, 4, 3
+
+def fused_mlp(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor, *,
+              residual: torch.Tensor | None = None, config: tuple | None = None, ordered: bool = False) -> torch.Tensor:
+    """`residual + GELU(x @ w1.T + b1) @ w2.T + b2` (a transformer block's MLP, exact GELU) as ONE Triton kernel: the
+    (rows, H) hidden activations never leave the SM (`_mlp_kernel`). x (..., D), w1 (H, D), w2 (D, H) -> (..., D) in
+    x's dtype; fp32 accumulation. The H / BH slices' shares of each output tile are summed by fp32 atomic adds (the
+    order varies from launch to launch: the result agrees to fp32 rounding of the sum), or with `ordered` in slice order
+    through one (M, D) plane per slice (the same bits every launch, HS times the workspace traffic). `config`:
+    (BM, BH, BK, BN, num_warps, num_stages); D must be a multiple of BK and BN, H of BH."""
+    D, H = x.shape[-1], w1.shape[0]
+    if tuple(w1.shape) != (H, D) or tuple(w2.shape) != (D, H) or tuple(b1.shape) != (H,) or tuple(b2.shape) != (D,):
+        raise ValueError(f'fused_mlp: x has {D} features; wants w1 (H, {D}), b1 (H,), w2 ({D}, H), b2 ({D},), got '
+                         f'w1 {tuple(w1.shape)}, b1 {tuple(b1.shape)}, w2 {tuple(w2.shape)}, b2 {tuple(b2.shape)}')
+    x2 = x.reshape(-1, D)
+    if x2.stride(1) != 1: x2 = x2.contiguous()
+    M = x2.shape[0]
+    BM, BH, BK, BN, warps, stages = config or pick_mlp_config(M, D, H)
+    if D % BK or D % BN or H % BH:
+        raise ValueError(f'fused_mlp: D = {D} must be a multiple of BK = {BK} and BN = {BN}, H = {H} of BH = {BH}')
+    if not triton_available():
+        raise RuntimeError('fused_mlp needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
+    w1, w2 = w1.contiguous(), w2.contiguous()
+    y = torch.empty(M, D, device=x.device, dtype=x.dtype)                # (M, D)
+    r2 = y
+    if residual is not None:
+        if residual.shape[-1] != D or residual.numel() != M * D:
+            raise ValueError(f'residual {tuple(residual.shape)} does not match the output {tuple(x.shape)}')
+        r2 = residual.reshape(M, D)
+        if r2.stride(1) != 1: r2 = r2.contiguous()
+    HS = H // BH
+    grid = (triton.cdiv(M, BM), HS)
+    cnt = split_counters(x.device, grid[0])                              # (row blocks,) int32, zero between launches
+    ws = (torch.empty(HS * M * D, device=x.device, dtype=torch.float32) if ordered   # (HS, M, D) shares
+          else mlp_workspace(x.device, M * D))                           # (M, D) atomic sums, zero between launches
+    _mlp_kernel[grid](x2, w1, b1, w2, b2, r2, y, ws, cnt, M, D, H, x2.stride(0), r2.stride(0), y.stride(0),
+                      RES=residual is not None, ORDERED=bool(ordered), HS=HS, BM=BM, BH=BH, BK=BK, BN=BN,
+                      FENCE=os.environ.get('TRITON_INTERPRET') != '1',   # (the interpreter runs programs one by one)
+                      num_warps=warps, num_stages=stages)
+    return y.reshape(x.shape)
+
+def reference_mlp(x, w1, b1, w2, b2, residual=None):
+    "The same function in plain torch ops, in fp32 from the same inputs (what `fused_mlp` is tested against)."
+    f = lambda t: None if t is None else t.float()
+    y = F.linear(F.gelu(F.linear(f(x), f(w1), f(b1))), f(w2), f(b2))
+    return y if residual is None else y + f(residual)
+
+MLP_CHECK_CASES = [(5, 64, 128, False), (37, 64, 256, True), (70, 128, 128, True), (1, 64, 64, False)]
+
+def check_fused_mlp(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None,
+                    ordered: bool = False) -> list[dict]:
+    """`fused_mlp` against `reference_mlp` at shapes with partial row tiles, with and without the residual, each
+    launched twice: within the dtype's limit both times, the same bits twice when `ordered`, and the counters and the
+    atomic workspace left at zero."""
+    gen, rows = torch.Generator().manual_seed(seed), []
+    limit = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 5e-3}[dtype]
+    for M, D, H, res in MLP_CHECK_CASES:
+        rnd = lambda *s: torch.randn(*s, generator=gen).to(device, dtype)
+        x, w1, b1, w2, b2 = rnd(M, D), rnd(H, D) / D ** .5, rnd(H), rnd(D, H) / H ** .5, rnd(D)
+        r = rnd(M, D) if res else None
+        ref = reference_mlp(x, w1, b1, w2, b2, r)
+        y1 = fused_mlp(x, w1, b1, w2, b2, residual=r, config=config, ordered=ordered).float()
+        y2 = fused_mlp(x, w1, b1, w2, b2, residual=r, config=config, ordered=ordered).float()
+        rel = max(((y - ref).norm() / ref.norm().clamp_min(1e-12)).item() for y in (y1, y2))
+        clean = (not split_counters(device, 1).any().item()
+                 and (ordered or not mlp_workspace(device, 1).any().item()))
+        row = dict(M=M, D=D, H=H, res=res, ordered=ordered, rel_l2=rel, limit=limit, clean=clean,
+                   same_twice=torch.equal(y1, y2))
+        row['ok'] = rel <= limit and clean and (row['same_twice'] or not ordered)
+        rows.append(row)
+    return rows
 
 # %% ../nbs/02d_kernels.ipynb #c021
 def offset_layer_norm(x: torch.Tensor, c: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:

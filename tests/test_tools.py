@@ -297,6 +297,39 @@ def test_kernel_floor_persistent(tmp_path):
         assert run['ok'] and run['step_rel_l2'] < 1e-5 and len(run['steps']) == 1 and run['s_per_call'] > 0 and 'trace' not in run
     assert '## One persistent kernel per AR step' in (tmp_path / 'kernel_floor_tiny_bs1_persistent.md').read_text()
 
+def test_kernel_floor_mlp(tmp_path):
+    """kernel_floor.py --mlp: `step_mlps` finds one fc1 → fc2 pair per transformer block (the decoder's last at the
+    predicted rows), and section 8 runs on the CPU (Triton's interpreter) with `fused_mlp` checked against torch ops,
+    every timing filled in; a bad --mlp-tiles is refused by flag."""
+    kernel_floor = _gpu_tool('kernel_floor')
+    from marval.config import get_preset
+    from marval.fast_sampling import step_plan
+    for size, B, K in [('base', 1, 64), ('huge', 2, 16), ('tiny', 1, 5)]:
+        mc = get_preset(size).model
+        for cur, nxt, _ in step_plan(mc.seq_len, K):
+            if cur == nxt: continue
+            prods, mlps = kernel_floor.step_products(mc, B, cur, cur - nxt), kernel_floor.step_mlps(mc, B, cur, cur - nxt)
+            assert len(mlps) == mc.encoder_depth + mc.decoder_depth
+            for i, r, d, h in mlps:
+                assert prods[i] == (r, d, h) and prods[i + 1] == (r, h, d) and h == int(d * mc.mlp_ratio)
+            assert mlps[-1][1] == B * (cur - nxt) and mlps[0][1] == B * (mc.buffer_size + mc.seq_len - cur)
+    assert kernel_floor.mlp_tiles('64,64,64,64,4,3;16,32,64,128,8,3') == [(64, 64, 64, 64, 4, 3), (16, 32, 64, 128, 8, 3)]
+    for bad in ('64,64,64,64,4', '64,x,64,64,4,3', ''): pytest.raises(SystemExit, kernel_floor.mlp_tiles, bad)
+    r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--mlp', '--mlp-tiles', '64,64')
+    assert r.returncode == 2 and '--mlp-tiles wants tiles' in r.stderr, r.stderr[-500:]
+    pytest.importorskip('triton')
+    import os
+    env = dict(os.environ, TRITON_INTERPRET='1', PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--mlp'],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    mp = json.loads((tmp_path / 'kernel_floor_tiny_bs1_mlp.json').read_text())['mlp']
+    assert mp['ok'] and len(mp['steps']) == 1 and len(mp['sweep']) == 2
+    assert all(r['rel_l2'] < 1e-5 for r in mp['sweep'] + mp['check'] + mp['check_ordered'])
+    assert all(mp[f'{v}_s_per_call'] > 0 for v in ('cublas', 'fused', 'ordered', 'pick', 'products', 'products_fused_mlp'))
+    assert mp['steps'][0]['mlps'] == 6 and 'rel_l2' in mp['steps'][0]           # tiny: 3 + 3 blocks, checked once
+    assert '## One kernel per MLP' in (tmp_path / 'kernel_floor_tiny_bs1_mlp.md').read_text()
+
 def test_l2_read_kernel():
     """The read-ahead kernel of kernel_floor.py --l2 (Triton's interpreter): program p reads chunks p, p + P, ... up to
     n and stores its sum only when it equals `magic` (NaN when reading ahead: never)."""

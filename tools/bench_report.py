@@ -26,7 +26,8 @@ def floor_keys(path) -> dict:
     """metrics.json keys of a kernel_floor.py report, under floor.<file stem without kernel_floor_>: seconds per call
     of the products alone (cuBLAS; with --triton also the Triton tiles, with --pdl those tiles launched with PDL; with
     --l2 the products with warm weights, from one buffer, and with the fastest read-ahead; with --persistent the fastest
-    persistent chain per AR step, its tile and split), µs per near-empty kernel
+    persistent chain per AR step, its tile and split; with --mlp every MLP as two cuBLAS products and as one `fused_mlp`,
+    and all products with the MLPs fused), µs per near-empty kernel
     (`x.add_(1)`; with --pdl also a Triton one with PDL), device, date."""
     r, stem = json.loads(Path(path).read_text()), Path(path).stem.removeprefix('kernel_floor_')
     k = {'products_s': r['products_s_per_call'], 'products_per_step': r['products_per_step'],
@@ -48,6 +49,10 @@ def floor_keys(path) -> dict:
         b = pc['best']
         k.update(persistent_best_s=b['s_per_call'], persistent_programs=pc['programs'],
                  persistent_best_variant=dict(config=b['config'], split=b['split'], prefetch=b.get('prefetch', False)))
+    mp = r.get('mlp')
+    if mp:                          # --mlp: every MLP as two cuBLAS products and as one fused_mlp; all products with them fused
+        k.update(mlp_cublas_s=mp['cublas_s_per_call'], mlp_fused_s=mp['fused_s_per_call'], mlp_ordered_s=mp['ordered_s_per_call'],
+                 mlp_pick_s=mp['pick_s_per_call'], mlp_products_fused_s=mp['products_fused_mlp_s_per_call'], mlp_check_ok=mp['ok'])
     return {f'floor.{stem}.{n}': v for n, v in k.items()}
 
 

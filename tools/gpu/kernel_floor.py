@@ -57,8 +57,18 @@ With `--persistent` it asks whether the products are slow because each is a kern
     PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --persistent --chain-tiles '64,64,64,4,3;64,128,64,4,3' --chain-split auto,1
     PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --persistent --chain-tiles '64,64,128,4,3' --chain-split auto --chain-prefetch 0,1 --chain-trace
 
+With `--mlp` it asks whether fewer dependency levels pay, starting with the MLP (fc1 → GELU → fc2, two of a block's
+four products and its longest K loop):
+
+8. every transformer block's MLP as ONE kernel (`marval.kernels.fused_mlp`: program (row block, hidden slice) keeps its
+   hidden tile on the SM and adds its share of the output in fp32) against two cuBLAS products (fc1 with its GELU
+   epilogue, fc2): a sweep of `--mlp-tiles` (default `MLP_SWEEP`, 24 tiles) at five row counts over every block's
+   weights, then every step's MLPs both ways, then every step's products (section 2) with each MLP fused.
+
+    PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py --out $OUT/floor --mlp
+
 Writes kernel_floor_<size>_bs<batch>.md / .json to --out (the JSON after every section). CPU smoke test (tiny model,
-no graphs): --smoke; with --triton or --persistent it needs TRITON_INTERPRET=1.
+no graphs): --smoke; with --triton, --persistent or --mlp it needs TRITON_INTERPRET=1.
 """
 import argparse, contextlib, json, sys, time
 from collections import Counter
@@ -491,6 +501,131 @@ def persistent_md(res):
     return md
 
 
+def step_mlps(mc, B: int, cur: int, m: int) -> list[tuple[int, int, int, int]]:
+    """(index of fc1 in `step_products`, rows, D, H) of every transformer block's MLP in one AR step: the fc1 → fc2
+    pairs of `step_products` (the decoder's last block at the predicted rows), one per block (tested)."""
+    prods = step_products(mc, B, cur, m)
+    return [(i, r, k, n) for i, ((r, k, n), nxt) in enumerate(zip(prods, prods[1:]))
+            if n == int(k * mc.mlp_ratio) and nxt == (r, n, k)]
+
+
+MLP_SWEEP = ([(bm, bh, 64, bn, 4, 3) for bm in (16, 32, 64) for bh in (32, 64, 128) for bn in (64, 128)]
+             + [(64, bh, 64, bn, 8, 3) for bh in (32, 64, 128) for bn in (64, 128)])      # 24 tiles (BM, BH, BK, BN, warps, stages)
+
+
+def mlp_tiles(text: str) -> list[tuple]:
+    "`--mlp-tiles` ('64,64,64,64,4,3;16,32,64,64,4,3') as a list of (BM, BH, BK, BN, warps, stages)."
+    try: tiles = [tuple(int(v) for v in t.split(',')) for t in text.split(';') if t.strip()]
+    except ValueError: tiles = []
+    if not tiles or any(len(t) != 6 or min(t) < 1 for t in tiles):
+        raise SystemExit(f'wants tiles BM,BH,BK,BN,warps,stages separated by semicolons, got {text!r}')
+    return tiles
+
+
+def cublas_mlp(x, w1, b1, w2, b2):
+    "fc1 with bias and GELU in cuBLASLt's epilogue (`FastSampler(gelu_epilogue=True)`), then fc2: two cuBLAS kernels."
+    h = torch._addmm_activation(b1, x, w1.t(), use_gelu=True) if x.is_cuda else F.gelu(F.linear(x, w1, b1))
+    return F.linear(h, w2, b2)
+
+
+def mlp_section(res, mc, a, plan, ws, dev, dt, cuda, path):
+    """Section 8 (`--mlp`): every transformer block's MLP as ONE kernel (`marval.kernels.fused_mlp`: the hidden tile
+    kept on the SM, the hidden slices' shares summed in fp32) against two cuBLAS products (fc1 with its GELU epilogue,
+    fc2). Checked (the check cases, atomic and ordered, and one real MLP per size), then a tile sweep at five row
+    counts of the call, each timed over the step's own distinct weights; then every step's MLPs both ways, and every
+    step's products (section 2) with each MLP's two products replaced by one `fused_mlp`, one graph per step."""
+    from marval.kernels import check_fused_mlp, fused_mlp, mlp_workspace, pick_mlp_config, reference_mlp
+    tiles = mlp_tiles(a.mlp_tiles) if a.mlp_tiles else MLP_SWEEP
+    reps = 10 if cuda else 1
+    if not cuda: tiles, plan = [(16, 64, 64, 64, 4, 2)], plan[:1]         # the interpreter is slow
+    mp = res['mlp'] = dict(tiles=[list(t) for t in tiles], check=check_fused_mlp(dev, dt),
+                           check_ordered=check_fused_mlp(dev, dt, ordered=True), sweep=[], steps=[])
+    print('fused_mlp check:', all(r['ok'] for r in mp['check']), 'ordered:', all(r['ok'] for r in mp['check_ordered']), flush=True)
+    mlps = {n: step_mlps(mc, a.batch, cur, m) for n, (cur, m) in enumerate(plan)}
+    D = max(d for ms in mlps.values() for _, _, d, _ in ms)
+    mlp_workspace(dev, max(r for ms in mlps.values() for _, r, _, _ in ms) * D)   # the largest, before any capture
+    w = [(ws[i][0], ws[i][1], ws[i + 1][0], ws[i + 1][1]) for i, *_ in mlps[0]]    # (w1, b1, w2, b2) per block
+    rows = sorted({r for ms in mlps.values() for _, r, _, _ in ms})
+    picks = sorted({rows[j] for j in ((0, len(rows) // 4, len(rows) // 2, 3 * len(rows) // 4, len(rows) - 1) if cuda else (0, -1))})
+    for R in picks:                                  # every block's weights (the call's, read from HBM) at R rows
+        xs = [torch.randn(R, wb[0].shape[1], device=dev, dtype=dt) for wb in w]
+        row = dict(rows=R, cublas_us=graph_time(lambda: [cublas_mlp(x, *wb) for x, wb in zip(xs, w)], dev, reps, cuda) / len(w) * 1e6,
+                   pick=list(pick_mlp_config(R, *w[0][0].shape[::-1])))
+        best = None
+        for c in tiles:
+            try: us = graph_time(lambda c=c: [fused_mlp(x, *wb, residual=x, config=c) for x, wb in zip(xs, w)], dev, reps, cuda) / len(w) * 1e6
+            except Exception as e: print('mlp tile', c, 'failed:', repr(e)[:200], flush=True); continue
+            if best is None or us < best[1]: best = (list(c), us)
+        row['best'], row['best_us'] = best
+        ref = reference_mlp(xs[0], *w[0], xs[0])
+        row['rel_l2'] = ((fused_mlp(xs[0], *w[0], residual=xs[0], config=best[0]).float() - ref).norm() / ref.norm()).item()
+        mp['sweep'].append(row)
+        print(f"MLP at {R} rows: cuBLAS pair {row['cublas_us']:.2f} µs, fused best {row['best']} {row['best_us']:.2f} µs "
+              f"(rel L2 {row['rel_l2']:.1e})", flush=True)
+        path.write_text(json.dumps(res, indent=1))
+        del xs
+    tile = lambda R: min(mp['sweep'], key=lambda s: abs(s['rows'] - R))['best']
+    for n, (cur, m) in enumerate(plan):
+        prods = step_products(mc, a.batch, cur, m)
+        ins = [torch.randn(r, k, device=dev, dtype=dt) for r, k, _ in prods]
+        fc1 = {i: (r, tile(r)) for i, r, _, _ in mlps[n]}
+        pairs = [(ins[i], *ws[i], *ws[i + 1], c) for i, (r, c) in fc1.items()]   # (x, w1, b1, w2, b2, tile); x is the residual too
+        row = dict(cur=cur, m=m, mlps=len(pairs))
+        row['cublas_s'] = graph_time(lambda: [cublas_mlp(*p[:5]) for p in pairs], dev, reps, cuda)
+        row['fused_s'] = graph_time(lambda: [fused_mlp(*p[:5], residual=p[0], config=p[5]) for p in pairs], dev, reps, cuda)
+        row['ordered_s'] = graph_time(lambda: [fused_mlp(*p[:5], residual=p[0], config=p[5], ordered=True) for p in pairs], dev, reps, cuda)
+        row['pick_s'] = graph_time(lambda: [fused_mlp(*p[:5], residual=p[0]) for p in pairs], dev, reps, cuda)
+
+        def products():                                                   # section 2's step, the MLPs fused
+            skip = False
+            for i, (x, wb) in enumerate(zip(ins, ws)):
+                if skip: skip = False; continue
+                if i in fc1: fused_mlp(x, *wb, *ws[i + 1], residual=x, config=fc1[i][1]); skip = True
+                else: F.linear(x, *wb)
+        row['products_fused_mlp_s'] = graph_time(products, dev, reps, cuda)
+        if n in (0, len(plan) // 2):                                     # a real MLP of the step, checked once
+            x, w1, b1, w2, b2, c = pairs[-1]                              # the last block's, at the predicted rows
+            ref = reference_mlp(x, w1, b1, w2, b2, x)
+            row['rel_l2'] = ((fused_mlp(x, w1, b1, w2, b2, residual=x, config=c).float() - ref).norm() / ref.norm()).item()
+        mp['steps'].append(row)
+        del ins, pairs
+    for v in ('cublas', 'fused', 'ordered', 'pick', 'products_fused_mlp'):
+        mp[f'{v}_s_per_call'] = sum(r[f'{v}_s'] for r in mp['steps'])
+    mp['products_s_per_call'] = sum(r['s'] for r in res['steps'][:len(plan)])   # section 2 over the same steps
+    limit = 3e-2 if dt == torch.bfloat16 else 1e-5
+    mp['ok'] = (all(r['ok'] for r in mp['check'] + mp['check_ordered'])
+                and all(r['rel_l2'] <= limit for r in mp['sweep'] + [s for s in mp['steps'] if 'rel_l2' in s]))
+    print(f"MLPs per call: cuBLAS pairs {mp['cublas_s_per_call'] * 1e3:.2f} ms, fused {mp['fused_s_per_call'] * 1e3:.2f} ms "
+          f"(ordered {mp['ordered_s_per_call'] * 1e3:.2f}, pick_mlp_config {mp['pick_s_per_call'] * 1e3:.2f}); all products "
+          f"{mp['products_s_per_call'] * 1e3:.2f} ms, with the MLPs fused {mp['products_fused_mlp_s_per_call'] * 1e3:.2f} ms; "
+          f"checks {mp['ok']}", flush=True)
+    path.write_text(json.dumps(res, indent=1))
+
+
+def mlp_md(res):
+    mp = res['mlp']
+    ms = lambda v: f"{mp[f'{v}_s_per_call'] * 1e3:.2f}"
+    chk = lambda rows: f"{max(r['rel_l2'] for r in rows):.1e}"
+    return ['## One kernel per MLP (section 8, `--mlp`)', '',
+            '`marval.kernels.fused_mlp`: fc1, GELU, fc2, both biases and the residual in one kernel, the hidden tile kept on '
+            'the SM, the hidden slices\' shares summed in fp32 (atomic adds; `ordered`: one plane per slice summed in '
+            'order). Against two cuBLAS products (fc1 with bias and GELU in cuBLASLt\'s epilogue, fc2 with bias; the '
+            f"residual add not counted). Checks: cases {chk(mp['check'])}, ordered {chk(mp['check_ordered'])}, real "
+            f"MLPs {max(r['rel_l2'] for r in mp['sweep'] + [s for s in mp['steps'] if 'rel_l2' in s]):.1e} — "
+            f"{'all within limit' if mp['ok'] else 'CHECK FAILED'}.", '',
+            f"| every AR step ({len(mp['steps'])} steps) | ms per call |", '|---|---|',
+            f"| the MLPs as cuBLAS pairs | {ms('cublas')} |",
+            f"| the MLPs as `fused_mlp`, best swept tile per row count | **{ms('fused')}** |",
+            f"| the same, `ordered=True` | {ms('ordered')} |",
+            f"| the same, `pick_mlp_config` | {ms('pick')} |",
+            f"| all products, cuBLAS (section 2) | {ms('products')} |",
+            f"| all products, each MLP as one `fused_mlp` | **{ms('products_fused_mlp')}** |", '',
+            f"Tile sweep ({len(mp['tiles'])} tiles (BM, BH, BK, BN, warps, stages); µs per MLP, every block's weights):", '',
+            '| rows | cuBLAS pair µs | pick_mlp_config | best tile | µs | rel L2 |', '|---|---|---|---|---|---|',
+            *[f"| {r['rows']} | {r['cublas_us']:.2f} | {tuple(r['pick'])} | {tuple(r['best'])} | {r['best_us']:.2f} | {r['rel_l2']:.1e} |"
+              for r in mp['sweep']], '']
+
+
 def graph_rel(fn, ref, dev) -> float:
     "rel. L2 of `fn()`'s output replayed in a CUDA graph against `ref` (PDL's ordering inside a graph)."
     from marval.kernels import capture_graph
@@ -563,6 +698,9 @@ def main(argv=None):
     ap.add_argument('--chain-programs', type=int, default=0, help='--persistent: programs (default: one per SM)')
     ap.add_argument('--chain-prefetch', default='0', help="--persistent: comma list of 0 / 1: each unit's first weight "
                     'chunk read before its waits')
+    ap.add_argument('--mlp', action='store_true', help='section 8: every MLP as one kernel (marval.kernels.fused_mlp) '
+                    'against two cuBLAS products, and every step\'s products with the MLPs fused')
+    ap.add_argument('--mlp-tiles', default=None, help='--mlp: tiles BM,BH,BK,BN,warps,stages separated by ; (default: MLP_SWEEP)')
     ap.add_argument('--chain-trace', action='store_true', help='--persistent: also time every unit of the middle step '
                     '(%%globaltimer) and report where the time goes')
     a = ap.parse_args(argv)
@@ -572,6 +710,9 @@ def main(argv=None):
     if a.pdl and not a.triton: ap.error('--pdl needs --triton')
     try: chain_tiles(a.chain_tiles)
     except SystemExit as e: ap.error(f'--chain-tiles {e}')
+    if a.mlp_tiles:
+        try: mlp_tiles(a.mlp_tiles)
+        except SystemExit as e: ap.error(f'--mlp-tiles {e}')
     if any(v != 'auto' and not (v.isdigit() and int(v) >= 1) for v in a.chain_split.split(',')):
         ap.error(f"--chain-split wants 'auto' or whole numbers >= 1 separated by commas, got {a.chain_split!r}")
     for flag, v in (('--chain-prefetch', a.chain_prefetch),):
@@ -604,7 +745,7 @@ def main(argv=None):
                 s = graph_time(lambda n=n, pdl=pdl: [touch(x, pdl) for _ in range(n)], dev, cuda=cuda)
                 res['launch'].append(dict(kernels=n, s=s, us_per_kernel=s / n * 1e6, kind='triton' + (' + PDL' if pdl else '')))
                 print(f"launch floor, Triton{' + PDL' if pdl else ''}: {n} kernels {s * 1e6:.0f} µs = {s / n * 1e6:.2f} µs each", flush=True)
-    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split else '') + ('_l2' if a.l2 else '') + ('_persistent' if a.persistent else '')
+    stem = f'kernel_floor_{a.size}_bs{a.batch}' + (f'_{a.blas}' if a.blas else '') + ('_splitk' if split else '') + ('_l2' if a.l2 else '') + ('_persistent' if a.persistent else '') + ('_mlp' if a.mlp else '')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))              # the launch part, in case the call is cut
     # 2. product floor: every AR step's products, one graph per step
     plan = [(cur, cur - nxt) for cur, nxt, _ in step_plan(mc.seq_len, a.K) if cur > nxt]
@@ -628,6 +769,7 @@ def main(argv=None):
     if a.triton: triton_products(res, mc, a, plan, ws, dev, dt, cuda, out / f'{stem}.json')
     if a.l2: l2_section(res, mc, a, plan, dev, dt, cuda, out / f'{stem}.json')
     if a.persistent: persistent_section(res, mc, a, plan, dev, dt, cuda, out / f'{stem}.json')
+    if a.mlp: mlp_section(res, mc, a, plan, ws, dev, dt, cuda, out / f'{stem}.json')
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/kernel_floor.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
     res['meta']['command'] = cmd
     md = [f'# Kernel floors under the MARVAL-{a.size[0].upper()} student, batch {a.batch}, K = {a.K}', '',
@@ -642,6 +784,7 @@ def main(argv=None):
     if 'triton' in res: md += triton_md(res)
     if 'l2' in res: md += l2_md(res)
     if 'persistent' in res: md += persistent_md(res)
+    if 'mlp' in res: md += mlp_md(res)
     (out / f'{stem}.md').write_text('\n'.join(md) + '\n')
     (out / f'{stem}.json').write_text(json.dumps(res, indent=1))
     return 0
