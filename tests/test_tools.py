@@ -36,9 +36,16 @@ def test_bench_report(tmp_path):
              '--out', tmp_path, '--ddp-json', b / 'ddp_check.json', '--previous', b / 'nvidia_h100_80gb_hbm3.json',
              '--floor-json', b / 'kernel_floor_base_bs1.json', b / 'kernel_floor_huge_bs1.json', b / 'kernel_floor_base_bs1_pdl.json',
              b / 'kernel_floor_base_bs1_splitk.json', b / 'kernel_floor_base_bs1_l2.json', b / 'kernel_floor_base_bs1_persistent.json',
-             b / 'kernel_floor_base_bs1_persistent_264.json', b / 'kernel_floor_huge_bs1_persistent.json')
+             b / 'kernel_floor_base_bs1_persistent_264.json', b / 'kernel_floor_huge_bs1_persistent.json',
+             b / 'kernel_floor_base_bs1_mlp.json', b / 'kernel_floor_huge_bs1_mlp.json')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / 'metrics.json').read_text())
+    for stem in ('base_bs1_mlp', 'huge_bs1_mlp'):                       # --mlp (H100): what the docs say
+        mp = json.loads((b / f'kernel_floor_{stem}.json').read_text())['mlp']
+        assert m[f'floor.{stem}.mlp_fused_s'] == mp['fused_s_per_call'] > m[f'floor.{stem}.mlp_cublas_s']   # slower fused
+        assert m[f'floor.{stem}.mlp_products_fused_s'] > m[f'floor.{stem}.products_s'] and m[f'floor.{stem}.device'] == 'NVIDIA H100 80GB HBM3'
+        assert all(r['ok'] for r in mp['check_ordered']) and m[f'floor.{stem}.mlp_check_ok'] is False   # the race, fixed after
+        assert all(r['best_us'] > r['cublas_us'] for r in mp['sweep'])   # at every row count swept
     for stem, programs in (('base_bs1_persistent', 132), ('base_bs1_persistent_264', 264), ('huge_bs1_persistent', 264)):   # --persistent (H100)
         pc = json.loads((b / f'kernel_floor_{stem}.json').read_text())['persistent']
         assert all(r['ok'] and r['step_rel_l2'] < 0.03 for r in pc['runs']) and pc['programs'] == programs == m[f'floor.{stem}.persistent_programs']
