@@ -147,6 +147,14 @@ def split_counters(device, tiles: int) -> torch.Tensor:
         _SPLIT_COUNTERS[key] = torch.zeros(SPLIT_COUNTER_SLOTS, dtype=torch.int32, device=dev)
     return _SPLIT_COUNTERS[key]
 
+def _residual_2d(residual, M: int, N: int, out_shape, y):
+    "The residual as an (M, N) view with unit column stride, checked against the output's shape; `y` (an unused pointer) when there is none."
+    if residual is None: return y
+    if residual.shape[-1] != N or residual.numel() != M * N:
+        raise ValueError(f'residual {tuple(residual.shape)} does not match the output {tuple(out_shape)}')
+    r2 = residual.reshape(M, N)
+    return r2 if r2.stride(1) == 1 else r2.contiguous()
+
 def fused_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, *, ln=None, gelu: bool = False,
                  residual: torch.Tensor | None = None, config: tuple | None = None, pdl: bool = False,
                  prefetch: bool = False, split_k: int = 1) -> torch.Tensor:
@@ -175,12 +183,7 @@ def fused_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     if x2.stride(1) != 1: x2 = x2.contiguous()
     M = x2.shape[0]                                                     # x2 (M, K)
     y = torch.empty(M, N, device=x.device, dtype=x.dtype)               # (M, N)
-    r2 = y
-    if residual is not None:
-        if residual.shape[-1] != N or residual.numel() != M * N:
-            raise ValueError(f'residual {tuple(residual.shape)} does not match the output {(*x.shape[:-1], N)}')
-        r2 = residual.reshape(M, N)
-        if r2.stride(1) != 1: r2 = r2.contiguous()
+    r2 = _residual_2d(residual, M, N, (*x.shape[:-1], N), y)          # (M, N)
     g, be, eps = _ln_args(ln)
     BM, BN, BK, warps, stages = config or pick_config(M, N, K)
     grid = (triton.cdiv(M, BM), triton.cdiv(N, BN), split_k)
@@ -571,11 +574,13 @@ if triton is not None:
 
 
 _MLP_WORKSPACE: dict = {}
+_MLP_WORKSPACE_OUTGROWN: list = []   # workspaces replaced by larger ones, kept: graphs captured with them stay valid
 
 def mlp_workspace(device, numel: int) -> torch.Tensor:
     """The zeroed fp32 workspace of `fused_mlp`'s atomic sums on `device` (at least `numel` elements; every launch
     leaves it zero again). One per device, like `split_counters`: launches on one device must not overlap, and one at
-    the largest size must come before any CUDA graph capture, which cannot allocate it."""
+    the largest size must come before any CUDA graph capture, which cannot allocate it (a larger call replaces it; the
+    old one is kept, not freed, so that graphs captured with it still replay correctly)."""
     dev = torch.device(device)
     key = (dev.type, dev.index)
     ws = _MLP_WORKSPACE.get(key)
@@ -583,6 +588,7 @@ def mlp_workspace(device, numel: int) -> torch.Tensor:
         if dev.type == 'cuda' and torch.cuda.is_current_stream_capturing():
             raise RuntimeError(f'fused_mlp needs a workspace of {numel} floats inside a CUDA graph capture (it has '
                                f'{0 if ws is None else ws.numel()}): call it once at the largest row count before capturing')
+        if ws is not None: _MLP_WORKSPACE_OUTGROWN.append(ws)
         ws = _MLP_WORKSPACE[key] = torch.zeros(numel, dtype=torch.float32, device=dev)
     return ws
 
@@ -612,16 +618,11 @@ def fused_mlp(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Ten
     BM, BH, BK, BN, warps, stages = config or pick_mlp_config(M, D, H)
     if D % BK or D % BN or H % BH:
         raise ValueError(f'fused_mlp: D = {D} must be a multiple of BK = {BK} and BN = {BN}, H = {H} of BH = {BH}')
+    y = torch.empty(M, D, device=x.device, dtype=x.dtype)                # (M, D)
+    r2 = _residual_2d(residual, M, D, x.shape, y)                        # (M, D)
     if not triton_available():
         raise RuntimeError('fused_mlp needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
     w1, w2 = w1.contiguous(), w2.contiguous()
-    y = torch.empty(M, D, device=x.device, dtype=x.dtype)                # (M, D)
-    r2 = y
-    if residual is not None:
-        if residual.shape[-1] != D or residual.numel() != M * D:
-            raise ValueError(f'residual {tuple(residual.shape)} does not match the output {tuple(x.shape)}')
-        r2 = residual.reshape(M, D)
-        if r2.stride(1) != 1: r2 = r2.contiguous()
     HS = H // BH
     grid = (triton.cdiv(M, BM), HS)
     cnt = split_counters(x.device, grid[0])                              # (row blocks,) int32, zero between launches

@@ -226,13 +226,17 @@ def test_kernel_floor(tmp_path):
     (tmp_path / 'bare.json').write_text('{"launch": []}')
     with pytest.raises(SystemExit, match='bare.json has no Triton sweep'): kernel_floor.sweep_tiles(ns(tmp_path / 'bare.json'), cuda=True)
 
-def test_kernel_floor_triton(tmp_path):
-    "kernel_floor.py --triton on the CPU (Triton's interpreter): fused_linear checked, swept, per step, one block — reported."
+def _interpreted_floor(tmp_path, *args):
+    "tools/gpu/kernel_floor.py --smoke *args on the CPU through Triton's interpreter (skipped without Triton)."
     pytest.importorskip('triton')
     import os
     env = dict(os.environ, TRITON_INTERPRET='1', PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--triton'],
-                       cwd=ROOT, env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+
+def test_kernel_floor_triton(tmp_path):
+    "kernel_floor.py --triton on the CPU (Triton's interpreter): fused_linear checked, swept, per step, one block — reported."
+    r = _interpreted_floor(tmp_path, '--triton')
     assert r.returncode == 0, r.stderr[-2000:]
     t = json.loads((tmp_path / 'kernel_floor_tiny_bs1.json').read_text())['triton']
     assert all(c['ok'] for c in t['check']) and len(t['sweep']) == 2 and len(t['steps']) == 1
@@ -240,8 +244,7 @@ def test_kernel_floor_triton(tmp_path):
     assert all(s['best'] in swept and (s['pick'] not in swept or s['best_us'] <= s['pick_us']) for s in t['sweep'])
     assert [b['where'] for b in t['block']] == ['encoder', 'decoder'] and all(b['rel_l2'] < 1e-5 for b in t['block'])
     # --split-k: each swept tile once per split, the split checks, the best (tile, split) per shape; its own file stem
-    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--triton', '--split-k', '1,3'],
-                       cwd=ROOT, env=env, capture_output=True, text=True)
+    r = _interpreted_floor(tmp_path, '--triton', '--split-k', '1,3')
     assert r.returncode == 0, r.stderr[-2000:]
     t = json.loads((tmp_path / 'kernel_floor_tiny_bs1_splitk.json').read_text())['triton']
     assert t['split_k'] == [1, 3] and t['tiles'] == 4 and all(c['ok'] for c in t['check_split3'])
@@ -265,23 +268,28 @@ def test_kernel_floor_l2(tmp_path):
         r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--l2', flag, bad)
         assert r.returncode == 2 and f'{flag} wants whole numbers' in r.stderr, r.stderr[-500:]
 
+def _floor_steps():
+    "(model config, batch, masked before, predicted) of every AR step of three kernel_floor.py configurations."
+    from marval.config import get_preset
+    from marval.fast_sampling import step_plan
+    for size, B, K in [('base', 1, 64), ('huge', 2, 16), ('tiny', 1, 5)]:
+        mc = get_preset(size).model
+        for cur, nxt, _ in step_plan(mc.seq_len, K):
+            if cur != nxt: yield mc, B, cur, cur - nxt
+
 def test_kernel_floor_persistent(tmp_path):
     """kernel_floor.py --persistent: `step_chain` is `step_products` with the step's data flow (same list, every wait on an
     earlier product, row waits only between equal row counts), and section 7 runs on the CPU (Triton's interpreter,
     one program) with the chain checked against F.linear; bad --chain-tiles / --chain-split refused by flag."""
     kernel_floor = _gpu_tool('kernel_floor')
     from marval.config import get_preset
-    from marval.fast_sampling import step_plan
-    for size, B, K in [('base', 1, 64), ('huge', 2, 16), ('tiny', 1, 5)]:
-        mc = get_preset(size).model
-        for cur, nxt, _ in step_plan(mc.seq_len, K):
-            if cur == nxt: continue
-            prods, specs = kernel_floor.step_products(mc, B, cur, cur - nxt), kernel_floor.step_chain(mc, B, cur, cur - nxt)
-            assert [(s['M'], s['K'], s['N']) for s in specs] == prods
-            for l, s in enumerate(specs):
-                if s.get('src') is not None: assert s['src'] < l and specs[s['src']]['M'] == s['M'] and specs[s['src']]['N'] >= s['K']
-                assert all(j < l and (kind == 'all' or specs[j]['M'] == s['M']) for kind, j in s.get('deps', ()))
-            assert sum(s.get('src') is None for s in specs) == 5          # z_proj, encoder / decoder inputs, the query rows, x_t
+    for mc, B, cur, m in _floor_steps():
+        prods, specs = kernel_floor.step_products(mc, B, cur, m), kernel_floor.step_chain(mc, B, cur, m)
+        assert [(s['M'], s['K'], s['N']) for s in specs] == prods
+        for l, s in enumerate(specs):
+            if s.get('src') is not None: assert s['src'] < l and specs[s['src']]['M'] == s['M'] and specs[s['src']]['N'] >= s['K']
+            assert all(j < l and (kind == 'all' or specs[j]['M'] == s['M']) for kind, j in s.get('deps', ()))
+        assert sum(s.get('src') is None for s in specs) == 5          # z_proj, encoder / decoder inputs, the query rows, x_t
     base = kernel_floor.step_chain(get_preset('base').model, 1, 256, 4)
     assert base[1]['deps'] == [('all', 0)] and base[2]['deps'] == [('all', 1)] and base[3]['deps'] == [('rows', 2)]
     assert kernel_floor.chain_tiles('64,64,64,4,3;32,64,128,4,3') == [(64, 64, 64, 4, 3), (32, 64, 128, 4, 3)]
@@ -290,13 +298,9 @@ def test_kernel_floor_persistent(tmp_path):
     assert r.returncode == 2 and '--chain-tiles wants tiles' in r.stderr, r.stderr[-500:]
     r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--persistent', '--chain-split', 'auto,0')
     assert r.returncode == 2 and "--chain-split wants 'auto'" in r.stderr, r.stderr[-500:]
-    pytest.importorskip('triton')
-    import os
-    env = dict(os.environ, TRITON_INTERPRET='1', PYTHONPATH=str(ROOT))
     r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--persistent', '--chain-prefetch', '0,2')
     assert r.returncode == 2 and '--chain-prefetch wants 0 or 1' in r.stderr, r.stderr[-500:]
-    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--persistent',
-                        '--chain-prefetch', '0,1', '--chain-trace'], cwd=ROOT, env=env, capture_output=True, text=True)
+    r = _interpreted_floor(tmp_path, '--persistent', '--chain-prefetch', '0,1', '--chain-trace')
     assert r.returncode == 0, r.stderr[-2000:]
     pc = json.loads((tmp_path / 'kernel_floor_tiny_bs1_persistent.json').read_text())['persistent']
     assert pc['programs'] == 1 and [run['prefetch'] for run in pc['runs']] == [False, True]
@@ -309,26 +313,17 @@ def test_kernel_floor_mlp(tmp_path):
     predicted rows), and section 8 runs on the CPU (Triton's interpreter) with `fused_mlp` checked against torch ops,
     every timing filled in; a bad --mlp-tiles is refused by flag."""
     kernel_floor = _gpu_tool('kernel_floor')
-    from marval.config import get_preset
-    from marval.fast_sampling import step_plan
-    for size, B, K in [('base', 1, 64), ('huge', 2, 16), ('tiny', 1, 5)]:
-        mc = get_preset(size).model
-        for cur, nxt, _ in step_plan(mc.seq_len, K):
-            if cur == nxt: continue
-            prods, mlps = kernel_floor.step_products(mc, B, cur, cur - nxt), kernel_floor.step_mlps(mc, B, cur, cur - nxt)
-            assert len(mlps) == mc.encoder_depth + mc.decoder_depth
-            for i, r, d, h in mlps:
-                assert prods[i] == (r, d, h) and prods[i + 1] == (r, h, d) and h == int(d * mc.mlp_ratio)
-            assert mlps[-1][1] == B * (cur - nxt) and mlps[0][1] == B * (mc.buffer_size + mc.seq_len - cur)
+    for mc, B, cur, m in _floor_steps():
+        prods, mlps = kernel_floor.step_products(mc, B, cur, m), kernel_floor.step_mlps(mc, B, cur, m)
+        assert len(mlps) == mc.encoder_depth + mc.decoder_depth
+        for i, r, d, h in mlps:
+            assert prods[i] == (r, d, h) and prods[i + 1] == (r, h, d) and h == int(d * mc.mlp_ratio)
+        assert mlps[-1][1] == B * m and mlps[0][1] == B * (mc.buffer_size + mc.seq_len - cur)
     assert kernel_floor.mlp_tiles('64,64,64,64,4,3;16,32,64,128,8,3') == [(64, 64, 64, 64, 4, 3), (16, 32, 64, 128, 8, 3)]
     for bad in ('64,64,64,64,4', '64,x,64,64,4,3', ''): pytest.raises(SystemExit, kernel_floor.mlp_tiles, bad)
     r = _run('tools/gpu/kernel_floor.py', '--out', tmp_path, '--smoke', '--mlp', '--mlp-tiles', '64,64')
     assert r.returncode == 2 and '--mlp-tiles wants tiles' in r.stderr, r.stderr[-500:]
-    pytest.importorskip('triton')
-    import os
-    env = dict(os.environ, TRITON_INTERPRET='1', PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, 'tools/gpu/kernel_floor.py', '--out', str(tmp_path), '--smoke', '--mlp'],
-                       cwd=ROOT, env=env, capture_output=True, text=True)
+    r = _interpreted_floor(tmp_path, '--mlp')
     assert r.returncode == 0, r.stderr[-2000:]
     mp = json.loads((tmp_path / 'kernel_floor_tiny_bs1_mlp.json').read_text())['mlp']
     assert mp['ok'] and len(mp['steps']) == 1 and len(mp['sweep']) == 2
