@@ -399,13 +399,18 @@ def l2_md(res):
               f"{ms(f'prefetch_g{G}_p{P}')} |" for G, P in l2['pairs']], '']
 
 
-def chain_tiles(text: str) -> list[tuple]:
-    "`--chain-tiles` ('64,64,64,4,3;32,64,128,4,3') as a list of (BM, BN, BK, warps, stages)."
+def tile_list(text: str, names: tuple[str, ...]) -> list[tuple]:
+    "Tiles ('64,64,64,4,3;32,64,128,4,3') as a list of tuples of whole numbers >= 1, one per name in `names`."
     try: tiles = [tuple(int(v) for v in t.split(',')) for t in text.split(';') if t.strip()]
     except ValueError: tiles = []
-    if not tiles or any(len(t) != 5 or min(t) < 1 for t in tiles):
-        raise SystemExit(f'wants tiles BM,BN,BK,warps,stages separated by semicolons, got {text!r}')
+    if not tiles or any(len(t) != len(names) or min(t) < 1 for t in tiles):
+        raise SystemExit(f"wants tiles {','.join(names)} separated by semicolons, got {text!r}")
     return tiles
+
+
+def chain_tiles(text: str) -> list[tuple]:
+    "`--chain-tiles` as a list of (BM, BN, BK, warps, stages)."
+    return tile_list(text, ('BM', 'BN', 'BK', 'warps', 'stages'))
 
 
 def persistent_section(res, mc, a, plan, dev, dt, cuda, path):
@@ -514,12 +519,8 @@ MLP_SWEEP = ([(bm, bh, 64, bn, 4, 3) for bm in (16, 32, 64) for bh in (32, 64, 1
 
 
 def mlp_tiles(text: str) -> list[tuple]:
-    "`--mlp-tiles` ('64,64,64,64,4,3;16,32,64,64,4,3') as a list of (BM, BH, BK, BN, warps, stages)."
-    try: tiles = [tuple(int(v) for v in t.split(',')) for t in text.split(';') if t.strip()]
-    except ValueError: tiles = []
-    if not tiles or any(len(t) != 6 or min(t) < 1 for t in tiles):
-        raise SystemExit(f'wants tiles BM,BH,BK,BN,warps,stages separated by semicolons, got {text!r}')
-    return tiles
+    "`--mlp-tiles` as a list of (BM, BH, BK, BN, warps, stages)."
+    return tile_list(text, ('BM', 'BH', 'BK', 'BN', 'warps', 'stages'))
 
 
 def cublas_mlp(x, w1, b1, w2, b2):
