@@ -44,7 +44,9 @@ def test_bench_report(tmp_path):
         mp = json.loads((b / f'kernel_floor_{stem}.json').read_text())['mlp']
         assert m[f'floor.{stem}.mlp_fused_s'] == mp['fused_s_per_call'] > m[f'floor.{stem}.mlp_cublas_s']   # slower fused
         assert m[f'floor.{stem}.mlp_products_fused_s'] > m[f'floor.{stem}.products_s'] and m[f'floor.{stem}.device'] == 'NVIDIA H100 80GB HBM3'
-        assert all(r['ok'] for r in mp['check_ordered']) and m[f'floor.{stem}.mlp_check_ok'] is False   # the race, fixed after
+        assert all(r['ok'] for r in mp['check'] + mp['check_ordered']) and m[f'floor.{stem}.mlp_check_ok'] is True   # fixed kernel
+        run1 = json.loads((b / f'kernel_floor_{stem}_run1.json').read_text())['mlp']      # the run that found the race
+        assert run1['ok'] is False and all(r['ok'] for r in run1['check_ordered'])
         assert all(r['best_us'] > r['cublas_us'] for r in mp['sweep'])   # at every row count swept
     for stem, programs in (('base_bs1_persistent', 132), ('base_bs1_persistent_264', 264), ('huge_bs1_persistent', 264)):   # --persistent (H100)
         pc = json.loads((b / f'kernel_floor_{stem}.json').read_text())['persistent']
