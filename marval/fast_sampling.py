@@ -16,10 +16,10 @@ from .kernels import (offset_layer_norm, offset_layer_norm_triton, triton_availa
                            attention_triton, ATTENTION_CONFIGS, tune_attention)
 
 # %% auto #0
-__all__ = ['HEAD_STREAMS', 'COMPILE_MODES', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS', 'ATTENTION_KERNELS',
-           'step_plan', 'chain_coefficients', 'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static',
-           'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn',
-           'OffsetLayerNorm', 'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention',
+__all__ = ['HEAD_STREAMS', 'COMPILE_MODES', 'HEAD_MULTI_KERNEL', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS',
+           'ATTENTION_KERNELS', 'step_plan', 'chain_coefficients', 'HeadRunner', 'rows_attention', 'block_at_rows',
+           'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp',
+           'offset_ln_fn', 'OffsetLayerNorm', 'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention',
            'kernel_attention_model', 'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend',
            'validate_attention', 'FastSampler', 'graph_check']
 
@@ -306,6 +306,10 @@ class _State:
         self.draw_graph = None
 
 COMPILE_MODES = (None, 'default', 'max-autotune-no-cudagraphs')   # the sampler captures its own CUDA graphs
+# inductor settings for `compile_options`: reductions compiled both looped and holding the row ("persistent"), the
+# faster picked by timing at the first call (inductor holds the row only up to 1024 wide: MAR-L/H's heads are 1280 and
+# 1536); its choice cached with the compiled graph fails to reload in torch 2.11 (a JIT lock is None), so no FX cache
+HEAD_MULTI_KERNEL = {'triton.multi_kernel': 1, 'fx_graph_cache': False}
 COMPILE_PARTS = {False: '', True: 'all', 'all': 'all', 'head': 'head', 'transformer': 'transformer'}   # `compile` -> what is compiled
 P_SAMPLE_KEYS = ('recip', 'recipm1', 'coef1', 'coef2', 'max_log', 'min_log')   # the chain_coefficients an ancestral step reads
 ATTENTION_BACKENDS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION', 'cudnn': 'CUDNN_ATTENTION', 'math': 'MATH'}
@@ -341,7 +345,9 @@ class FastSampler:
     """Fast masked-AR sampler computing `sample_tokens(..., rng='torch')`: `kind='teacher'` (100-step head chain,
     CFG) or `'student'` (one call of the `OneStepGenerator` `student`; guidance is distilled in, so `cfg` is ignored).
     `uniform=True` runs every AR step at one shape (`condition_uniform`); `compile=True` (or 'all') compiles the transformer
-    pieces and the head step (`_chain_step` / `_student_step`) with `torch.compile` (`compile_mode` is passed on),
+    pieces and the head step (`_chain_step` / `_student_step`) with `torch.compile` (`compile_mode` is passed on, or
+    instead `compile_options`, a dict of inductor settings such as `HEAD_MULTI_KERNEL`: the head's LayerNorms wider
+    than 1024, which inductor otherwise loops over, also compiled holding the row, the faster kept),
     'head' or 'transformer' only that part
     (the MAR-H teacher at batch 256 is fastest with the head compiled and the transformer not, `nbs/07_bench.ipynb`);
     `attention` picks the `scaled_dot_product_attention` backend (`ATTENTION_BACKENDS`; the same function, other kernels),
@@ -356,7 +362,7 @@ class FastSampler:
                  fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
                  compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False,
-                 residual_epilogue: bool = False, head_stream: str = 'fp32'):
+                 residual_epilogue: bool = False, head_stream: str = 'fp32', compile_options: dict | None = None):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -379,6 +385,12 @@ class FastSampler:
         if not isinstance(compile, (bool, str)) or compile not in COMPILE_PARTS:
             raise ValueError(f"unknown compile {compile!r}: use False, True (= 'all'), 'head' or 'transformer'")
         if compile_mode is not None and not compile: raise ValueError('compile_mode needs compile=True')
+        if compile_options is not None:
+            if not compile: raise ValueError('compile_options needs compile=True')
+            if compile_mode is not None: raise ValueError('give compile_mode or compile_options, not both (torch.compile takes one)')
+            if not isinstance(compile_options, dict) or not all(isinstance(k, str) for k in compile_options):
+                raise ValueError(f'compile_options: a dict of inductor settings by name, got {compile_options!r}')
+        self.compile_options = dict(compile_options) if compile_options else None
         self.full_low_precision, self.prune_last = bool(full_low_precision), bool(prune_last)
         self.compile = COMPILE_PARTS[compile]                                  # '', 'all', 'head' or 'transformer'
         self.uniform, self.compile_mode = bool(uniform), compile_mode
@@ -436,6 +448,7 @@ class FastSampler:
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step
         kw = dict(dynamic=not self.uniform, mode=self.compile_mode)  # one compilation for all AR steps: static shapes when uniform
+        if self.compile_options: kw = dict(dynamic=not self.uniform, options=self.compile_options)
         if self.compile in ('all', 'transformer'): self._condition = torch.compile(own_code(self._condition), **kw)
         if self.compile in ('all', 'head'): self._head_step = torch.compile(own_code(self._head_step), **kw)
         if self.kind == 'teacher':

@@ -129,14 +129,16 @@ def test_bench_levers_plan(tmp_path):
     assert js[32]['uniform'] and not js[31].get('uniform')
     four = [('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
     fast_bs1 = [('base', 'student', 1, 'head'), ('base', 'teacher', 1, 'head')]      # = fast_options at batch 1
-    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 55
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 56
     assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
     assert all(j['residual_epilogue'] for j in js[37:48] + [js[49]] + js[52:]) and not any(j.get('residual_epilogue') for j in js[:37] + [js[48]] + js[50:52])
     assert [{k: v for k, v in j.items() if k != 'attention'} for j in js[43:49]] == [js[i] for i in (37, 38, 40, 41, 42, 35)]
     assert js[49] == dict(js[48], residual_epilogue=True)                  # job 48 with the residual epilogue too
     assert [dict(j, size='base') for j in js[50:52]] == [js[48]] * 2 and [j['size'] for j in js[50:52]] == ['large', 'huge']
-    assert [dict(j, head_stream='fp32') for j in js[52:]] == [dict(js[i], head_stream='fp32') for i in (43, 47, 45)]   # fast=True's teachers
+    assert [dict(j, head_stream='fp32') for j in js[52:55]] == [dict(js[i], head_stream='fp32') for i in (43, 47, 45)]   # fast=True's teachers
     assert all(j['head_stream'] == 'autocast' for j in js[52:]) and not any('head_stream' in j for j in js[:52])
+    from marval.fast_sampling import HEAD_MULTI_KERNEL
+    assert js[55] == dict(js[52], compile_options=HEAD_MULTI_KERNEL) and not any('compile_options' in j for j in js[:55])
     assert all(j['attention'] == 'triton' for j in js[43:]) and not any(j.get('attention') == 'triton' for j in js[:43])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]
@@ -349,3 +351,29 @@ def test_l2_read_kernel():
     r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=dict(os.environ, TRITON_INTERPRET='1'),
                        capture_output=True, text=True)
     assert r.returncode == 0 and 'ok' in r.stdout, r.stderr[-2000:]
+
+def test_head_bench(tmp_path):
+    """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
+    set compiles the teacher's head step, is timed at each AR step's rows and checked against the first set; the
+    committed MAR-H run (H100) says what the docs say: inductor's multi-kernel reductions make the head faster."""
+    hb = _gpu_tool('head_bench')
+    assert hb.parse_options('none; triton.multi_kernel=1,fx_graph_cache=False ;a=0.5,b=x') == [
+        None, {'triton.multi_kernel': 1, 'fx_graph_cache': False}, {'a': 0.5, 'b': 'x'}]
+    for bad in ('', 'none;', 'triton.multi_kernel', '=1'): pytest.raises(SystemExit, hb.parse_options, bad)
+    r = _run('tools/gpu/head_bench.py', '--out', tmp_path, '--smoke', '--options', 'none;triton.multi_kernel=1,fx_graph_cache=False')
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / 'head_bench_tiny_bs2.json').read_text())
+    assert [s['label'] for s in res['sets']] == ['none', 'triton.multi_kernel=1,fx_graph_cache=False']
+    from marval.fast_sampling import step_plan
+    ms = sorted({c - n for c, n, _ in step_plan(49, 4)})
+    for s in res['sets']:
+        assert [row['m'] for row in s['rows']] == ms and [row['rows'] for row in s['rows']] == [4 * m for m in ms]   # 2 images, CFG
+        assert all(row['us'] > 0 for row in s['rows']) and s['head_s_per_call'] > 0
+    assert res['sets'][1]['rel_l2_vs_first'] < 1e-5                          # inductor's CPU backend: the same function
+    assert '| `triton.multi_kernel=1,fx_graph_cache=False` |' in (tmp_path / 'head_bench_tiny_bs2.md').read_text()
+    b = ROOT / 'results' / 'bench'
+    run = json.loads((b / 'head_bench_huge_bs256.json').read_text())
+    none, mk = run['sets'][0], run['sets'][1]
+    assert run['meta']['device'] == 'NVIDIA H100 80GB HBM3' and mk['options'] == {'triton.multi_kernel': 1, 'fx_graph_cache': False}
+    assert mk['head_s_per_call'] < none['head_s_per_call'] - 0.15 and mk['rel_l2_vs_first'] < 1e-3
+    assert all(a['us'] > c['us'] for a, c in zip(none['rows'], mk['rows']))  # at every row count

@@ -28,7 +28,10 @@
      and job 48 at MARVAL-L and -H (jobs 50, 51);
  15. the head's residual stream in bf16 (`head_stream='autocast'`, the official code's autocast arithmetic) on
      fast=True's teachers: the MAR-H teacher at batch 256 (job 43 with it, job 52), the MAR-B teacher at batch 1 and
-     256 (jobs 47 and 45 with it: 53, 54).
+     256 (jobs 47 and 45 with it: 53, 54);
+ 16. job 52 with inductor's multi-kernel reductions in the compiled head (`compile_options=HEAD_MULTI_KERNEL`: each
+     reduction compiled looped and holding the row, the faster kept; MAR-H's head is 1536 wide, past the 1024 up to
+     which inductor holds the row; `tools/gpu/head_bench.py` times the head step alone): job 55.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -94,6 +97,10 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
         js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, **h) for s in big_sizes for b in big]
         js += [dict(te1, compile='head', attention=a, **h)]
         js += [dict(fast, size=size, kind='teacher', batch=b, compile='head', attention=a, **h) for b in big]
+    from marval.fast_sampling import HEAD_MULTI_KERNEL
+    mk = dict(h, compile_options=HEAD_MULTI_KERNEL)                              # + inductor's multi-kernel reductions in the head
+    for a in kernel_attention:                                                  # job 52 (fast=True's MAR-H teacher) with them
+        js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, **mk) for s in big_sizes for b in big]
     return js
 
 
