@@ -10,6 +10,9 @@ bf16). For each `--options` set (';' between sets; each 'none', inductor's defau
 (batch × tokens predicted, doubled by CFG) is timed in a CUDA graph (`cuda_time_us(graph=True)`, the sampler's launch
 mode). The head's time per sampler call is predicted from those: Σ over the K AR steps of steps × µs at the step's rows.
 Every set's output is checked against the first set's on the same inputs (rel. L2, at the largest row count).
+The row counts are visited largest first, so inductor's choices made at the first call (dynamic-shape hints,
+`triton.multi_kernel=1`'s pick of each reduction's form, kept for every later shape) are made at the largest; the
+sampler's first call is at its first AR step's rows (the smallest), so there its picks can differ.
 
 Why: at MAR-H the head is 1536 wide, and inductor loops a reduction longer than 1024 (its residual-add + LayerNorm +
 modulate kernels) instead of holding the row ("persistent"); `triton.multi_kernel=2` makes it hold the row.
