@@ -377,3 +377,7 @@ def test_head_bench(tmp_path):
     assert run['meta']['device'] == 'NVIDIA H100 80GB HBM3' and mk['options'] == {'triton.multi_kernel': 1, 'fx_graph_cache': False}
     assert mk['head_s_per_call'] < none['head_s_per_call'] - 0.15 and mk['rel_l2_vs_first'] < 1e-3
     assert all(a['us'] > c['us'] for a, c in zip(none['rows'], mk['rows']))  # at every row count
+    r = _run('tools/gpu/head_bench.py', '--out', tmp_path / 'o', '--smoke', '--options', 'none', '--order', 'sampler')
+    assert r.returncode == 0, r.stderr[-2000:]
+    so = json.loads((tmp_path / 'o' / 'head_bench_tiny_bs2.json').read_text())
+    assert so['meta']['order'] == 'sampler' and [row['m'] for row in so['sets'][0]['rows']] == ms and so['sets'][0]['setup_s'] > 0

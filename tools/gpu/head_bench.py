@@ -10,9 +10,10 @@ bf16). For each `--options` set (';' between sets; each 'none', inductor's defau
 (batch × tokens predicted, doubled by CFG) is timed in a CUDA graph (`cuda_time_us(graph=True)`, the sampler's launch
 mode). The head's time per sampler call is predicted from those: Σ over the K AR steps of steps × µs at the step's rows.
 Every set's output is checked against the first set's on the same inputs (rel. L2, at the largest row count).
-The row counts are visited largest first, so inductor's choices made at the first call (dynamic-shape hints,
-`triton.multi_kernel=1`'s pick of each reduction's form, kept for every later shape) are made at the largest; the
-sampler's first call is at its first AR step's rows (the smallest), so there its picks can differ.
+The row counts are visited largest first (`--order largest`, the default), so inductor's choices made at the first
+call (dynamic-shape hints, `triton.multi_kernel=1`'s pick of each reduction's form, kept for every later shape) are
+made at the largest; the sampler's first call is at its first AR step's rows (the smallest): `--order sampler`
+visits them in the sampler's order instead, so the picks are the sampler's.
 
 Why: at MAR-H the head is 1536 wide, and inductor loops a reduction longer than 1024 (its residual-add + LayerNorm +
 modulate kernels) instead of holding the row ("persistent"); `triton.multi_kernel=2` makes it hold the row.
@@ -67,22 +68,27 @@ def bench_set(model, opts, a, dev, cuda, ref=None):
     ms = sorted({cur - nxt for cur, nxt, _ in fs.plan})
     i = fs.T // 2                                                          # a middle step of the chain (not the last)
     gen = torch.Generator(dev).manual_seed(0)
-    rows, out = [], {}
+    rows, out, setup_s = [], None, None
     with torch.no_grad(), fs._amp('token'):
-        for m in reversed(ms):                                             # the largest first: the one compilation's hint
+        seen = list(dict.fromkeys(cur - nxt for cur, nxt, _ in fs.plan))     # the sampler's order of first calls
+        for m in (reversed(ms) if a.order == 'largest' else seen):          # the first call: the compilation's hints
             N = a.batch * m
             x, noise = (torch.randn(N, C, device=dev, generator=gen) for _ in range(2))   # (N, C) fp32
             z = torch.randn(2 * N, D, device=dev, generator=gen).to(torch.bfloat16)          # (2N, D): [cond; uncond]
             c_emb = fs.head.cond(z)                                                          # (2N, W)
             step = lambda: fs._head_step(x, fs._t_emb(i, 2 * N), c_emb, fs.scales[0], fs.coef_steps[i], noise, False)
-            if m == ms[-1]: out = dict(x=step().float().clone(), setup_s=time.perf_counter() - t0)
+            if not rows:                                                   # the first call compiles
+                step()
+                if cuda: torch.cuda.synchronize()
+                setup_s = time.perf_counter() - t0
+            if m == ms[-1]: out = step().float().clone()
             rows.append(dict(m=m, rows=2 * N, us=time_us(step, a.reps, cuda)))
             print(f'  {label(opts)}: {2 * N} rows {rows[-1]["us"]:.1f} µs', flush=True)
     us = {r['m']: r['us'] for r in rows}
-    res = dict(options=opts, label=label(opts), setup_s=out['setup_s'], rows=sorted(rows, key=lambda r: r['m']),
+    res = dict(options=opts, label=label(opts), setup_s=setup_s, rows=sorted(rows, key=lambda r: r['m']),
                head_s_per_call=sum(fs.T * us[cur - nxt] for cur, nxt, _ in fs.plan) / 1e6)
-    if ref is not None: res['rel_l2_vs_first'] = ((out['x'] - ref).norm() / ref.norm()).item()
-    return res, out['x']
+    if ref is not None: res['rel_l2_vs_first'] = ((out - ref).norm() / ref.norm()).item()
+    return res, out
 
 
 def report(res, path):
@@ -116,6 +122,8 @@ def main(argv=None):
     p.add_argument('--cfg', type=float, default=None, help="default: the preset's")
     p.add_argument('--options', default='none;triton.multi_kernel=2')
     p.add_argument('--reps', type=int, default=20)
+    p.add_argument('--order', choices=['largest', 'sampler'], default='largest',
+                   help="row counts' order: largest first, or the sampler's (its first AR step's rows first)")
     p.add_argument('--smoke', action='store_true', help='CPU test: tiny model, batch 2, K 4, 5 head steps')
     a = p.parse_args(argv)
     sets = parse_options(a.options)
@@ -132,7 +140,7 @@ def main(argv=None):
     dev = model.fake_latent.device
     a.out.mkdir(parents=True, exist_ok=True)
     path = a.out / f'head_bench_{a.size}_bs{a.batch}'
-    res = dict(meta=dict(size=a.size, batch=a.batch, K=a.K, steps=a.steps, cfg=a.cfg, torch=torch.__version__,
+    res = dict(meta=dict(size=a.size, batch=a.batch, K=a.K, steps=a.steps, cfg=a.cfg, order=a.order, torch=torch.__version__,
                          device=torch.cuda.get_device_name() if cuda else 'cpu', date=time.strftime('%Y-%m-%d'),
                          command='PYTHONPATH=$PWD python3 tools/gpu/head_bench.py ' + ' '.join(sys.argv[1:] if argv is None else argv)),
                sets=[])
