@@ -447,8 +447,8 @@ class FastSampler:
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln, self.head_stream)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step
-        kw = dict(dynamic=not self.uniform, mode=self.compile_mode)  # one compilation for all AR steps: static shapes when uniform
-        if self.compile_options: kw = dict(dynamic=not self.uniform, options=self.compile_options)
+        kw = dict(dynamic=not self.uniform,                          # one compilation for all AR steps: static shapes when uniform
+                  **(dict(options=self.compile_options) if self.compile_options else dict(mode=self.compile_mode)))
         if self.compile in ('all', 'transformer'): self._condition = torch.compile(own_code(self._condition), **kw)
         if self.compile in ('all', 'head'): self._head_step = torch.compile(own_code(self._head_step), **kw)
         if self.kind == 'teacher':

@@ -49,12 +49,10 @@ def label(opts) -> str:
 
 
 def time_us(f, reps, cuda):
-    if cuda:
-        from marval.kernels import cuda_time_us
-        return cuda_time_us(f, reps, graph=True)
-    f(); t0 = time.perf_counter()
-    for _ in range(reps): f()
-    return (time.perf_counter() - t0) / reps * 1e6
+    "µs per call: replayed in a CUDA graph (the sampler's launch mode), or on the CPU the median of plain calls."
+    from marval.bench import time_fn
+    from marval.kernels import cuda_time_us
+    return cuda_time_us(f, reps, graph=True) if cuda else time_fn(f, reps, 1, 'cpu')['median_s'] * 1e6
 
 
 def bench_set(model, opts, a, dev, cuda, ref=None):
