@@ -60,7 +60,7 @@ def sample_report(model, tokenizer, token_sampler, name: str, out_dir, num_iter:
     r = dict(mnist_metrics(imgs, labels), K=num_iter, cfg=cfg, cfg_schedule=cfg_schedule, temperature=temperature,
              num_samples=num_samples, seed=seed, sampling_s_total=secs, grid=str(grid), command=command,
              **provenance(), **extra)
-    if fast: r['fast_sampler'] = fast_options(fast, model.fake_latent.device, model)
+    if fast: r['fast_sampler'] = fast_options(fast, model.fake_latent.device)
     return r
 
 def save_samples(path, images: torch.Tensor, labels: torch.Tensor) -> Path:

@@ -16,12 +16,12 @@ from .kernels import (offset_layer_norm, offset_layer_norm_triton, triton_availa
                            attention_triton, ATTENTION_CONFIGS, tune_attention)
 
 # %% auto #0
-__all__ = ['HEAD_STREAMS', 'COMPILE_MODES', 'HEAD_MULTI_KERNEL', 'COMPILE_PARTS', 'P_SAMPLE_KEYS', 'ATTENTION_BACKENDS',
-           'ATTENTION_KERNELS', 'step_plan', 'chain_coefficients', 'HeadRunner', 'rows_attention', 'block_at_rows',
-           'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp',
-           'offset_ln_fn', 'OffsetLayerNorm', 'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention',
-           'kernel_attention_model', 'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend',
-           'validate_attention', 'FastSampler', 'graph_check']
+__all__ = ['HEAD_STREAMS', 'COMPILE_MODES', 'HEAD_MULTI_KERNEL', 'COMPILE_ROWS', 'COMPILE_PARTS', 'P_SAMPLE_KEYS',
+           'ATTENTION_BACKENDS', 'ATTENTION_KERNELS', 'step_plan', 'chain_coefficients', 'HeadRunner', 'rows_attention',
+           'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout',
+           'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm', 'ResidualEpilogueBlock', 'residual_epilogue_model',
+           'KernelAttention', 'kernel_attention_model', 'low_precision_copy', 'graphs_supported', 'own_code',
+           'sdpa_backend', 'validate_attention', 'FastSampler', 'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -310,6 +310,10 @@ COMPILE_MODES = (None, 'default', 'max-autotune-no-cudagraphs')   # the sampler 
 # faster picked by timing at the first call (inductor holds the row only up to 1024 wide: MAR-L/H's heads are 1280 and
 # 1536); its choice cached with the compiled graph fails to reload in torch 2.11 (a JIT lock is None), so no FX cache
 HEAD_MULTI_KERNEL = {'triton.multi_kernel': 1, 'fx_graph_cache': False}
+# `compile_rows`: where the compiled head is first called ('first': the first AR step's rows, the fewest; 'largest': one
+# call at the largest AR step's rows before any other). Inductor makes its first-call choices there: the multi-kernel
+# picks, kept for every later row count, and the size hints that its dynamic-shape kernels are tuned for
+COMPILE_ROWS = ('first', 'largest')
 COMPILE_PARTS = {False: '', True: 'all', 'all': 'all', 'head': 'head', 'transformer': 'transformer'}   # `compile` -> what is compiled
 P_SAMPLE_KEYS = ('recip', 'recipm1', 'coef1', 'coef2', 'max_log', 'min_log')   # the chain_coefficients an ancestral step reads
 ATTENTION_BACKENDS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION', 'cudnn': 'CUDNN_ATTENTION', 'math': 'MATH'}
@@ -355,14 +359,17 @@ class FastSampler:
     `gelu_epilogue` (bf16 only) runs the transformer MLPs' first product with its bias and GELU fused (`GeluEpilogueMlp`);
     `residual_epilogue` (bf16 only, not with `uniform`) the residual adds inside the products, biases carried as a
     LayerNorm offset (`residual_epilogue_model`); `head_stream='autocast'` keeps the head's residual stream in the
-    low-precision dtype, as the official code under autocast (`HeadRunner`; default 'fp32')."""
+    low-precision dtype, as the official code under autocast (`HeadRunner`; default 'fp32'); `compile_rows='largest'`
+    makes the compiled head's first call one at the largest AR step's rows (`COMPILE_ROWS`), where inductor picks its
+    multi-kernel forms (`head_bench.py --order`: with `HEAD_MULTI_KERNEL`, picked at the first step's rows they lose)."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
                  fuse_adaln: bool = True, time_table: bool = True, warmup: int = 2, prune_last: bool | None = None,
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
                  compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False,
-                 residual_epilogue: bool = False, head_stream: str = 'fp32', compile_options: dict | None = None):
+                 residual_epilogue: bool = False, head_stream: str = 'fp32', compile_options: dict | None = None,
+                 compile_rows: str = 'first'):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -391,6 +398,11 @@ class FastSampler:
             if not isinstance(compile_options, dict) or not all(isinstance(k, str) for k in compile_options):
                 raise ValueError(f'compile_options: a dict of inductor settings by name, got {compile_options!r}')
         self.compile_options = dict(compile_options) if compile_options else None
+        if compile_rows not in COMPILE_ROWS: raise ValueError(f'unknown compile_rows {compile_rows!r}: use one of {COMPILE_ROWS}')
+        if compile_rows != 'first' and (COMPILE_PARTS.get(compile) not in ('all', 'head') or uniform):
+            raise ValueError(f'compile_rows={compile_rows!r} needs the head compiled (compile=True or \'head\') '
+                             'and uniform=False (one shape for every step has no largest)')
+        self.compile_rows = compile_rows
         self.full_low_precision, self.prune_last = bool(full_low_precision), bool(prune_last)
         self.compile = COMPILE_PARTS[compile]                                  # '', 'all', 'head' or 'transformer'
         self.uniform, self.compile_mode = bool(uniform), compile_mode
@@ -648,6 +660,8 @@ class FastSampler:
             st.z[m] = torch.zeros(B2, m, D, device=dev)
             st.pred[m] = torch.zeros(B, m, dtype=torch.long, device=dev)
             st.noise[m] = torch.zeros(n_draws, B * m, C, device=dev)
+        if self.compile_rows == 'largest':                                      # the compiled head's first call at the most
+            self._run(self._token_piece, st, max(st.z), False)                  # rows (zeros in; st.tokens reset by _start)
         if self.cuda_graphs: self._capture(st)
         self.states[B] = st
         return st

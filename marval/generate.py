@@ -45,24 +45,22 @@ def to_uint8(img: torch.Tensor) -> torch.Tensor:
     "[-1, 1] float images -> uint8 (official rounding: clip(((x+1)/2)·255) then round)."
     return torch.clamp((img.float() + 1) / 2 * 255, 0, 255).round().to(torch.uint8)
 
-def fast_options(fast: bool | dict, device, model: MAR | None = None) -> dict | None:
+def fast_options(fast: bool | dict, device) -> dict | None:
     """The `FastSampler` options that `fast` asks for: None for False; for True, on a CUDA `device`, the fastest
     measured set that serves teachers and students alike (bf16, the head compiled, fc1's GELU and the residual adds in
     the products' epilogues, the head's residual stream in bf16 as in the official code's autocast, and our attention
-    kernel where Triton is installed; for a `model` whose head is wider than 1024, inductor's multi-kernel reductions
-    in the compiled head, `HEAD_MULTI_KERNEL`: `results/bench/`), fp32 (the eager
-    loop's samples) elsewhere; a dict as given. For a student at batch 1 alone,
+    kernel where Triton is installed: `results/bench/`), fp32 (the eager loop's samples) elsewhere; a dict as given.
+    Inductor's multi-kernel reductions in the head (`HEAD_MULTI_KERNEL`) are left out: on one H100 lease the MAR-H
+    teacher at batch 256 took 30.26 s with them and 29.90 s without (`results/bench/nvidia_h100_run1{3,4}.md`).
+    For a student at batch 1 alone,
     `dict(dtype='bf16', compile=True, gelu_epilogue=True, attention='triton')` is faster (68 against ~76-79 ms for
     MARVAL-B on an H200) at 2-3 min of compile; compiled through, the teachers are slower."""
     if isinstance(fast, dict): return dict(fast)
     if not fast: return None
     if torch.device(device).type != 'cuda': return dict(dtype='fp32')
     from marval.kernels import triton                               # None where the torch wheel comes without Triton
-    from marval.fast_sampling import HEAD_MULTI_KERNEL              # (a later module)
-    wide = model is not None and model.diffloss.net.input_proj.out_features > 1024   # MAR-L, -H: inductor loops their LayerNorms
     return dict(dtype='bf16', compile='head', gelu_epilogue=True, residual_epilogue=True, head_stream='autocast',
-                **(dict(attention='triton') if triton is not None else {}),
-                **(dict(compile_options=dict(HEAD_MULTI_KERNEL)) if wide else {}))
+                **(dict(attention='triton') if triton is not None else {}))
 
 def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cfg_schedule: str = 'linear',
              temperature: float = 1.0, rng=None, fast: bool | dict = False):
@@ -71,7 +69,7 @@ def token_fn(model: MAR, num_iter: int, token_sampler=None, cfg: float = 1.0, cf
     every batch (CUDA graphs on a GPU, captured once per batch size). The fast sampler computes `sample_tokens` with
     rng='torch' (the default): in fp32 the same samples, in bf16 the same within bf16 tolerance."""
     token_sampler = token_sampler if token_sampler is not None else DiffusionTokenSampler(model.diffloss)  # sample_tokens' default
-    opts = fast_options(fast, model.fake_latent.device, model)
+    opts = fast_options(fast, model.fake_latent.device)
     if opts is None:
         return lambda labels, seed: sample_tokens(model, labels, num_iter, token_sampler, cfg, cfg_schedule, temperature,
                                                   rng=rng, seed=seed)

@@ -129,7 +129,7 @@ def test_bench_levers_plan(tmp_path):
     assert js[32]['uniform'] and not js[31].get('uniform')
     four = [('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
     fast_bs1 = [('base', 'student', 1, 'head'), ('base', 'teacher', 1, 'head')]      # = fast_options at batch 1
-    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 56
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 57
     assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
     assert all(j['residual_epilogue'] for j in js[37:48] + [js[49]] + js[52:]) and not any(j.get('residual_epilogue') for j in js[:37] + [js[48]] + js[50:52])
     assert [{k: v for k, v in j.items() if k != 'attention'} for j in js[43:49]] == [js[i] for i in (37, 38, 40, 41, 42, 35)]
@@ -139,6 +139,7 @@ def test_bench_levers_plan(tmp_path):
     assert all(j['head_stream'] == 'autocast' for j in js[52:]) and not any('head_stream' in j for j in js[:52])
     from marval.fast_sampling import HEAD_MULTI_KERNEL
     assert js[55] == dict(js[52], compile_options=HEAD_MULTI_KERNEL) and not any('compile_options' in j for j in js[:55])
+    assert js[56] == dict(js[55], compile_rows='largest') and not any('compile_rows' in j for j in js[:56])
     assert all(j['attention'] == 'triton' for j in js[43:]) and not any(j.get('attention') == 'triton' for j in js[:43])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]

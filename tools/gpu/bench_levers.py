@@ -31,7 +31,9 @@
      256 (jobs 47 and 45 with it: 53, 54);
  16. job 52 with inductor's multi-kernel reductions in the compiled head (`compile_options=HEAD_MULTI_KERNEL`: each
      reduction compiled looped and holding the row, the faster kept; MAR-H's head is 1536 wide, past the 1024 up to
-     which inductor holds the row; `tools/gpu/head_bench.py` times the head step alone): job 55.
+     which inductor holds the row; `tools/gpu/head_bench.py` times the head step alone): job 55;
+ 17. job 55 with the compiled head's first call at the largest AR step's rows (`compile_rows='largest'`: inductor
+     picks each multi-kernel form where the rows are many; picked at the first step's 512 rows they lost): job 56.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -101,6 +103,9 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     mk = dict(h, compile_options=HEAD_MULTI_KERNEL)                              # + inductor's multi-kernel reductions in the head
     for a in kernel_attention:                                                  # job 52 (fast=True's MAR-H teacher) with them
         js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, **mk) for s in big_sizes for b in big]
+    for a in kernel_attention:                                                  # job 55 with the head's first call at the most rows
+        js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, compile_rows='largest', **mk)
+               for s in big_sizes for b in big]
     return js
 
 
