@@ -46,6 +46,9 @@ every job: a call cut by its time limit keeps what it measured; rebuild metrics.
     # (now), on one lease: two processes, since the tuned tiles stay for the process
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --attention-tuning eager --name eager_tile
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --name graph_tile
+    # an A/B of two variants of one configuration in one process (the plain reference built once, for the first):
+    # job 52 against job 56, fast=True's MAR-H teacher at batch 256 without and with the multi-kernel picks at the most rows
+    PYTHONPATH=$PWD timeout 570 python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 400 --jobs 52,56 --repeats 1 --name ab
 CPU smoke test: python3 tools/gpu/bench_levers.py --out /tmp/bl --smoke
 """
 import argparse, json, shlex, sys, time
