@@ -356,7 +356,8 @@ def test_l2_read_kernel():
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
     set compiles the teacher's head step, is timed at each AR step's rows and checked against the first set; the
-    committed MAR-H run (H100) says what the docs say: inductor's multi-kernel reductions make the head faster."""
+    committed MAR-H runs (H100) say what the docs say: inductor's multi-kernel reductions make the head faster when
+    their forms are picked at the largest rows, slower when picked in the sampler's order (its first step's rows)."""
     hb = _gpu_tool('head_bench')
     assert hb.parse_options('none; triton.multi_kernel=1,fx_graph_cache=False ;a=0.5,b=x') == [
         None, {'triton.multi_kernel': 1, 'fx_graph_cache': False}, {'a': 0.5, 'b': 'x'}]
@@ -378,6 +379,10 @@ def test_head_bench(tmp_path):
     assert run['meta']['device'] == 'NVIDIA H100 80GB HBM3' and mk['options'] == {'triton.multi_kernel': 1, 'fx_graph_cache': False}
     assert mk['head_s_per_call'] < none['head_s_per_call'] - 0.15 and mk['rel_l2_vs_first'] < 1e-3
     assert all(a['us'] > c['us'] for a, c in zip(none['rows'], mk['rows']))  # at every row count
+    so = json.loads((b / 'head_bench_huge_bs256_sampler.json').read_text())   # the 18th session's lease, the sampler's order
+    none, mk = so['sets']
+    assert so['meta']['order'] == 'sampler' and mk['options'] == run['sets'][1]['options']
+    assert mk['head_s_per_call'] > none['head_s_per_call'] + 0.05 and all(a['us'] < c['us'] for a, c in zip(none['rows'], mk['rows']))
     r = _run('tools/gpu/head_bench.py', '--out', tmp_path / 'o', '--smoke', '--options', 'none', '--order', 'sampler')
     assert r.returncode == 0, r.stderr[-2000:]
     so = json.loads((tmp_path / 'o' / 'head_bench_tiny_bs2.json').read_text())
