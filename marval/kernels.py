@@ -818,50 +818,61 @@ if triton is not None:
     @triton.jit
     def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, H, M, N, HD, qk_scale,
                      sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som,
-                     BM: tl.constexpr, BN: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr, PREC: tl.constexpr):
+                     BM: tl.constexpr, BN: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr, PREC: tl.constexpr,
+                     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, FULL_D: tl.constexpr):
         # O = softmax(Q Kᵀ / √d) V for one (batch, head) (axis 0) and BM query rows (axis 1), the online softmax over
         # key blocks of BN; the head width in two blocks [0, D1) and [D1, D1 + D2), masked to HD; PREC: the products'
-        # input precision ('ieee' for float32 inputs, the exact reference; 'tf32' otherwise, where it does not apply)
+        # input precision ('ieee' for float32 inputs, the exact reference; 'tf32' otherwise, where it does not apply).
+        # EVEN_M / EVEN_N: BM divides M / BN divides N, FULL_D: D1 + D2 == HD; each drops its masks (and EVEN_N the
+        # -inf fill of keys past N), which MAR's shapes (320 rows, heads of 64 and 80) mostly allow.
         qk_scale = tl.cast(qk_scale, tl.float32)     # a Python float: fp32 here, fp64 when Inductor launches the kernel
         bh, pm = tl.program_id(0), tl.program_id(1)
         b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
         rm = pm * BM + tl.arange(0, BM)                                      # (BM,) query rows
         d1 = tl.arange(0, D1)                                                # (D1,)
+        mq1 = ((rm[:, None] < M) | EVEN_M) & ((d1[None, :] < HD) | FULL_D)  # (BM, D1) masks, unused when even
         qb, kb, vb = q_ptr + b * sqb + h * sqh, k_ptr + b * skb + h * skh, v_ptr + b * svb + h * svh
-        q1 = tl.load(qb + rm[:, None] * sqm + d1[None, :], mask=(rm[:, None] < M) & (d1[None, :] < HD), other=0.)  # (BM, D1)
+        if EVEN_M and FULL_D: q1 = tl.load(qb + rm[:, None] * sqm + d1[None, :])                         # (BM, D1)
+        else: q1 = tl.load(qb + rm[:, None] * sqm + d1[None, :], mask=mq1, other=0.)
         acc1 = tl.zeros((BM, D1), dtype=tl.float32)
         if D2 > 0:
             d2 = D1 + tl.arange(0, D2)                                       # (D2,)
-            q2 = tl.load(qb + rm[:, None] * sqm + d2[None, :], mask=(rm[:, None] < M) & (d2[None, :] < HD), other=0.)
+            mq2 = ((rm[:, None] < M) | EVEN_M) & ((d2[None, :] < HD) | FULL_D)
+            if EVEN_M and FULL_D: q2 = tl.load(qb + rm[:, None] * sqm + d2[None, :])                     # (BM, D2)
+            else: q2 = tl.load(qb + rm[:, None] * sqm + d2[None, :], mask=mq2, other=0.)
             acc2 = tl.zeros((BM, D2), dtype=tl.float32)
-        m_i = tl.full((BM,), float('-inf'), tl.float32)                      # running row max (base 2)
+        m_i = tl.full((BM,), float('-inf'), tl.float32)                      # running row max (base 2, scaled)
         l_i = tl.zeros((BM,), dtype=tl.float32)                              # running row sum of P
         for start in range(0, N, BN):
             rn = start + tl.arange(0, BN)                                    # (BN,) key rows
-            kn = rn[:, None] < N
-            k1 = tl.load(kb + rn[:, None] * skn + d1[None, :], mask=kn & (d1[None, :] < HD), other=0.)   # (BN, D1)
+            mk1 = ((rn[:, None] < N) | EVEN_N) & ((d1[None, :] < HD) | FULL_D)   # (BN, D1)
+            if EVEN_N and FULL_D: k1 = tl.load(kb + rn[:, None] * skn + d1[None, :])                     # (BN, D1)
+            else: k1 = tl.load(kb + rn[:, None] * skn + d1[None, :], mask=mk1, other=0.)
             s = tl.dot(q1, tl.trans(k1), input_precision=PREC)               # (BM, BN) fp32
             if D2 > 0:
-                k2 = tl.load(kb + rn[:, None] * skn + d2[None, :], mask=kn & (d2[None, :] < HD), other=0.)
+                mk2 = ((rn[:, None] < N) | EVEN_N) & ((d2[None, :] < HD) | FULL_D)   # (BN, D2)
+                if EVEN_N and FULL_D: k2 = tl.load(kb + rn[:, None] * skn + d2[None, :])
+                else: k2 = tl.load(kb + rn[:, None] * skn + d2[None, :], mask=mk2, other=0.)
                 s = tl.dot(q2, tl.trans(k2), s, input_precision=PREC)
-            s = tl.where(rn[None, :] < N, s * qk_scale, float('-inf'))       # scores · log2(e) / √d; no keys past N
-            m_new = tl.maximum(m_i, tl.max(s, 1))                            # (BM,)
-            p = tl.math.exp2(s - m_new[:, None])                             # (BM, BN)
+            if not EVEN_N: s = tl.where(rn[None, :] < N, s, float('-inf'))  # no keys past N
+            m_new = tl.maximum(m_i, tl.max(s, 1) * qk_scale)                 # (BM,) qk_scale > 0 commutes with max
+            p = tl.math.exp2(s * qk_scale - m_new[:, None])                  # (BM, BN) one FMA: scores · log2(e) / √d − max
             alpha = tl.math.exp2(m_i - m_new)                                # (BM,) rescales what came before
             l_i = l_i * alpha + tl.sum(p, 1)
-            v1 = tl.load(vb + rn[:, None] * svn + d1[None, :], mask=kn & (d1[None, :] < HD), other=0.)   # (BN, D1)
+            if EVEN_N and FULL_D: v1 = tl.load(vb + rn[:, None] * svn + d1[None, :])                     # (BN, D1)
+            else: v1 = tl.load(vb + rn[:, None] * svn + d1[None, :], mask=mk1, other=0.)
             acc1 = tl.dot(p.to(v1.dtype), v1, acc1 * alpha[:, None], input_precision=PREC)
             if D2 > 0:
-                v2 = tl.load(vb + rn[:, None] * svn + d2[None, :], mask=kn & (d2[None, :] < HD), other=0.)
+                if EVEN_N and FULL_D: v2 = tl.load(vb + rn[:, None] * svn + d2[None, :])
+                else: v2 = tl.load(vb + rn[:, None] * svn + d2[None, :], mask=mk2, other=0.)
                 acc2 = tl.dot(p.to(v2.dtype), v2, acc2 * alpha[:, None], input_precision=PREC)
             m_i = m_new
         ob = o_ptr + b * sob + h * soh
-        rows_ok = rm[:, None] < M
-        tl.store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty),
-                 mask=rows_ok & (d1[None, :] < HD))
+        if EVEN_M and FULL_D: tl.store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty))
+        else: tl.store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty), mask=mq1)
         if D2 > 0:
-            tl.store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty),
-                     mask=rows_ok & (d2[None, :] < HD))
+            if EVEN_M and FULL_D: tl.store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty))
+            else: tl.store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty), mask=mq2)
 
 ATTENTION_CONFIGS: dict = {}   # (head width, dtype, B·H) -> (BM, BN, num_warps, num_stages), filled by `tune_attention`
 
@@ -897,7 +908,8 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
             q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
             q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
             v.stride(0), v.stride(1), v.stride(2), o.stride(0), o.stride(2), o.stride(1),
-            BM=BM, BN=BN, D1=D1, D2=D2, PREC='ieee' if q.dtype == torch.float32 else 'tf32', num_warps=warps, num_stages=stages)
+            BM=BM, BN=BN, D1=D1, D2=D2, PREC='ieee' if q.dtype == torch.float32 else 'tf32',
+            EVEN_M=M % BM == 0, EVEN_N=N % BN == 0, FULL_D=D1 + D2 == d, num_warps=warps, num_stages=stages)
     return o.transpose(1, 2)                                                 # (B, H, M, d)
 
 def _qkv_views(B, H, N, d, device, dtype, gen):
@@ -942,7 +954,7 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     return out
 
 ATTENTION_CASES = [(2, 3, 5, 7, 80), (1, 2, 33, 33, 64), (2, 1, 17, 70, 16), (1, 1, 3, 1, 8), (1, 2, 0, 4, 80),
-                   (1, 1, 70, 130, 24), (3, 2, 9, 9, 96)]
+                   (1, 1, 70, 130, 24), (3, 2, 9, 9, 96), (2, 2, 64, 64, 80)]   # the last: every tile ≤ 64 even, no masks
 
 def check_attention(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None) -> list[dict]:
     """`attention_triton` (with `config`, or the default) against `F.scaled_dot_product_attention` on strided views of

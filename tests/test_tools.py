@@ -353,6 +353,19 @@ def test_l2_read_kernel():
                        capture_output=True, text=True)
     assert r.returncode == 0 and 'ok' in r.stdout, r.stderr[-2000:]
 
+def test_attention_even_evidence():
+    """The committed A/B of our attention kernel before and after its masks were specialised away (one H100, one call,
+    results/bench/attention_even_*.json): every check passed, the same tiles were timed, and at MAR-H's shapes the new
+    kernel's best tile is faster than the old one's in both runs, as 02d and the bench README say."""
+    b = ROOT / 'results' / 'bench'
+    runs = {v: json.loads((b / f'attention_even_{v}.json').read_text()) for v in ('old', 'new', 'new2')}
+    assert {r['device'] for r in runs.values()} == {'NVIDIA H100 80GB HBM3'} and all(c['ok'] for r in runs.values() for c in r['checks'])
+    assert len(runs['new']['checks']) == len(runs['old']['checks']) + 1 == 8   # the new all-even case (64 × 64, d 80)
+    best = lambda r, N: min(x['us'] for x in r['rows'] if x['what'] == 'triton' and x['N'] == N)
+    for N in (320, 128):
+        assert [x.get('config') for x in runs['old']['rows'] if x['N'] == N] == [x.get('config') for x in runs['new']['rows'] if x['N'] == N]
+        assert max(best(runs['new'], N), best(runs['new2'], N)) < 0.97 * best(runs['old'], N), N
+
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
     set compiles the teacher's head step, is timed at each AR step's rows and checked against the first set; the
@@ -383,6 +396,11 @@ def test_head_bench(tmp_path):
     none, mk = so['sets']
     assert so['meta']['order'] == 'sampler' and mk['options'] == run['sets'][1]['options']
     assert mk['head_s_per_call'] > none['head_s_per_call'] + 0.05 and all(a['us'] < c['us'] for a, c in zip(none['rows'], mk['rows']))
+    # 19th session: without multi-kernel the first call's rows do not matter (each order's second process, one lease)
+    by = {o: json.loads((b / f'head_bench_huge_bs256_order_{o}.json').read_text()) for o in ('sampler', 'largest')}
+    assert [by[o]['meta']['order'] for o in by] == ['sampler', 'largest'] and all(by[o]['sets'][0]['options'] is None for o in by)
+    t = [by[o]['sets'][0]['head_s_per_call'] for o in by]
+    assert abs(t[0] - t[1]) < 0.02 * t[1], t
     r = _run('tools/gpu/head_bench.py', '--out', tmp_path / 'o', '--smoke', '--options', 'none', '--order', 'sampler')
     assert r.returncode == 0, r.stderr[-2000:]
     so = json.loads((tmp_path / 'o' / 'head_bench_tiny_bs2.json').read_text())

@@ -33,7 +33,8 @@
      reduction compiled looped and holding the row, the faster kept; MAR-H's head is 1536 wide, past the 1024 up to
      which inductor holds the row; `tools/gpu/head_bench.py` times the head step alone): job 55;
  17. job 55 with the compiled head's first call at the largest AR step's rows (`compile_rows='largest'`: inductor
-     picks each multi-kernel form where the rows are many; picked at the first step's 512 rows they lost): job 56.
+     picks each multi-kernel form where the rows are many; picked at the first step's 512 rows they lost): job 56
+     (one H100 lease, 2026-12-06: 30.22 s against job 52's 30.19 s, results/bench/nvidia_h100_run15.md).
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
