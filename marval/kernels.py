@@ -816,6 +816,19 @@ def attn_blocks(d: int) -> tuple[int, int]:
 
 if triton is not None:
     @triton.jit
+    def _tile_load(ptrs, mask, FULL: tl.constexpr):
+        # tl.load of a tile, its mask dropped when the tile is known full (FULL, a compile-time flag)
+        if FULL: x = tl.load(ptrs)
+        else: x = tl.load(ptrs, mask=mask, other=0.)
+        return x
+
+    @triton.jit
+    def _tile_store(ptrs, x, mask, FULL: tl.constexpr):
+        # tl.store of a tile, its mask dropped when the tile is known full
+        if FULL: tl.store(ptrs, x)
+        else: tl.store(ptrs, x, mask=mask)
+
+    @triton.jit
     def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, H, M, N, HD, qk_scale,
                      sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som,
                      BM: tl.constexpr, BN: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr, PREC: tl.constexpr,
@@ -830,49 +843,41 @@ if triton is not None:
         b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
         rm = pm * BM + tl.arange(0, BM)                                      # (BM,) query rows
         d1 = tl.arange(0, D1)                                                # (D1,)
-        mq1 = ((rm[:, None] < M) | EVEN_M) & ((d1[None, :] < HD) | FULL_D)  # (BM, D1) masks, unused when even
+        mq1 = ((rm[:, None] < M) | EVEN_M) & ((d1[None, :] < HD) | FULL_D)  # (BM, D1) mask, unused when the tile is full
         qb, kb, vb = q_ptr + b * sqb + h * sqh, k_ptr + b * skb + h * skh, v_ptr + b * svb + h * svh
-        if EVEN_M and FULL_D: q1 = tl.load(qb + rm[:, None] * sqm + d1[None, :])                         # (BM, D1)
-        else: q1 = tl.load(qb + rm[:, None] * sqm + d1[None, :], mask=mq1, other=0.)
+        q1 = _tile_load(qb + rm[:, None] * sqm + d1[None, :], mq1, EVEN_M and FULL_D)                   # (BM, D1)
         acc1 = tl.zeros((BM, D1), dtype=tl.float32)
         if D2 > 0:
             d2 = D1 + tl.arange(0, D2)                                       # (D2,)
             mq2 = ((rm[:, None] < M) | EVEN_M) & ((d2[None, :] < HD) | FULL_D)
-            if EVEN_M and FULL_D: q2 = tl.load(qb + rm[:, None] * sqm + d2[None, :])                     # (BM, D2)
-            else: q2 = tl.load(qb + rm[:, None] * sqm + d2[None, :], mask=mq2, other=0.)
+            q2 = _tile_load(qb + rm[:, None] * sqm + d2[None, :], mq2, EVEN_M and FULL_D)               # (BM, D2)
             acc2 = tl.zeros((BM, D2), dtype=tl.float32)
         m_i = tl.full((BM,), float('-inf'), tl.float32)                      # running row max (base 2, scaled)
         l_i = tl.zeros((BM,), dtype=tl.float32)                              # running row sum of P
         for start in range(0, N, BN):
             rn = start + tl.arange(0, BN)                                    # (BN,) key rows
             mk1 = ((rn[:, None] < N) | EVEN_N) & ((d1[None, :] < HD) | FULL_D)   # (BN, D1)
-            if EVEN_N and FULL_D: k1 = tl.load(kb + rn[:, None] * skn + d1[None, :])                     # (BN, D1)
-            else: k1 = tl.load(kb + rn[:, None] * skn + d1[None, :], mask=mk1, other=0.)
+            k1 = _tile_load(kb + rn[:, None] * skn + d1[None, :], mk1, EVEN_N and FULL_D)               # (BN, D1)
             s = tl.dot(q1, tl.trans(k1), input_precision=PREC)               # (BM, BN) fp32
             if D2 > 0:
                 mk2 = ((rn[:, None] < N) | EVEN_N) & ((d2[None, :] < HD) | FULL_D)   # (BN, D2)
-                if EVEN_N and FULL_D: k2 = tl.load(kb + rn[:, None] * skn + d2[None, :])
-                else: k2 = tl.load(kb + rn[:, None] * skn + d2[None, :], mask=mk2, other=0.)
+                k2 = _tile_load(kb + rn[:, None] * skn + d2[None, :], mk2, EVEN_N and FULL_D)           # (BN, D2)
                 s = tl.dot(q2, tl.trans(k2), s, input_precision=PREC)
             if not EVEN_N: s = tl.where(rn[None, :] < N, s, float('-inf'))  # no keys past N
             m_new = tl.maximum(m_i, tl.max(s, 1) * qk_scale)                 # (BM,) qk_scale > 0 commutes with max
             p = tl.math.exp2(s * qk_scale - m_new[:, None])                  # (BM, BN) one FMA: scores · log2(e) / √d − max
             alpha = tl.math.exp2(m_i - m_new)                                # (BM,) rescales what came before
             l_i = l_i * alpha + tl.sum(p, 1)
-            if EVEN_N and FULL_D: v1 = tl.load(vb + rn[:, None] * svn + d1[None, :])                     # (BN, D1)
-            else: v1 = tl.load(vb + rn[:, None] * svn + d1[None, :], mask=mk1, other=0.)
+            v1 = _tile_load(vb + rn[:, None] * svn + d1[None, :], mk1, EVEN_N and FULL_D)               # (BN, D1)
             acc1 = tl.dot(p.to(v1.dtype), v1, acc1 * alpha[:, None], input_precision=PREC)
             if D2 > 0:
-                if EVEN_N and FULL_D: v2 = tl.load(vb + rn[:, None] * svn + d2[None, :])
-                else: v2 = tl.load(vb + rn[:, None] * svn + d2[None, :], mask=mk2, other=0.)
+                v2 = _tile_load(vb + rn[:, None] * svn + d2[None, :], mk2, EVEN_N and FULL_D)           # (BN, D2)
                 acc2 = tl.dot(p.to(v2.dtype), v2, acc2 * alpha[:, None], input_precision=PREC)
             m_i = m_new
         ob = o_ptr + b * sob + h * soh
-        if EVEN_M and FULL_D: tl.store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty))
-        else: tl.store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty), mask=mq1)
+        _tile_store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty), mq1, EVEN_M and FULL_D)
         if D2 > 0:
-            if EVEN_M and FULL_D: tl.store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty))
-            else: tl.store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty), mask=mq2)
+            _tile_store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty), mq2, EVEN_M and FULL_D)
 
 ATTENTION_CONFIGS: dict = {}   # (head width, dtype, B·H) -> (BM, BN, num_warps, num_stages), filled by `tune_attention`
 
