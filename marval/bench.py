@@ -600,9 +600,11 @@ class _Models:
         return self.vae
 
 def _variant(j: dict) -> dict:
-    "The variant name a job's rows get (sampler jobs), for the rows of jobs that did not run."
+    """The variant name and head steps a job's rows get (sampler jobs: a student's rows say 1 step), for the rows of jobs
+    that did not run, so that a join (`tools/bench_report.py`) matches them with the same job measured in another run."""
     if j.get('job') != 'sampler': return {}
-    return dict(variant=variant_name(j.get('compile', False), j.get('uniform', False), j.get('compile_mode'), j.get('attention'),
+    return dict(steps=j.get('steps') if j.get('kind') == 'teacher' else 1,
+                variant=variant_name(j.get('compile', False), j.get('uniform', False), j.get('compile_mode'), j.get('attention'),
                                      j.get('gelu_epilogue', False), j.get('residual_epilogue', False), j.get('head_stream', 'fp32'),
                                      j.get('compile_options'), j.get('compile_rows', 'first')))
 
