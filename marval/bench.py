@@ -23,9 +23,9 @@ __all__ = ['OFFICIAL_TIMING', 'PEAK_BF16_DENSE', 'HBM_BYTES_PER_S', 'CHECK_LIMIT
            'device_name', 'peak_bf16', 'official_timings', 'official_for', 'sync', 'summarize', 'time_fn',
            'randomize_zero_init', 'random_mar', 'random_student', 'random_vae_tokenizer', 'condition_flops',
            'condition_attention_flops', 'head_flops', 'gsim_step_flops', 'hbm_bandwidth', 'sampler_cost', 'roofline_s',
-           'cost_fields', 'default_repeats', 'variant_name', 'sampler_job', 'vae_job', 'check_job', 'gsim_draws',
-           'to_dev', 'shard_draws', 'gsim_step', 'distill_job', 'default_plan', 'attach_official', 'headline',
-           'targets_table', 'add_cost', 'write_report', 'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
+           'cost_fields', 'default_repeats', 'variant_name', 'row_steps', 'sampler_job', 'vae_job', 'check_job',
+           'gsim_draws', 'to_dev', 'shard_draws', 'gsim_step', 'distill_job', 'default_plan', 'attach_official',
+           'headline', 'targets_table', 'add_cost', 'write_report', 'merge_ddp', 'run_plan', 'cli_args', 'cli_run']
 
 # %% ../nbs/07_bench.ipynb #c005
 OFFICIAL_TIMING = 'data/official_mar_timing_h200.json'
@@ -216,6 +216,10 @@ def variant_name(compile: bool | str = False, uniform: bool = False, compile_mod
                                 ('mk' if compile_options == HEAD_MULTI_KERNEL else 'opts') if compile_options else '',
                                 'big1st' if compile_rows == 'largest' else '') if x) or 'plain'
 
+def row_steps(kind: str, steps: int) -> int:
+    "The head steps a sampler row records: the teacher's diffusion chain, 1 for the (one-step) student."
+    return steps if kind == 'teacher' else 1
+
 @torch.no_grad()
 def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64, steps: int = 100, cfg: float | None = None,
                 dtype: str = 'bf16', graphs: bool = True, tokenizer=None, student=None, repeats: int | None = None,
@@ -267,7 +271,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     else: raise ValueError(f"unknown path {path!r}: use 'eager' or 'fast'")
     n = repeats or default_repeats(kind, path, batch, graphs)
     base = dict(what='sampler', size=size, kind=kind, path=path, dtype=dtype, graphs=graphs, batch=batch, K=num_iter,
-                steps=steps if kind == 'teacher' else 1, cfg=w, setup_s=setup_s, variant=variant_name(compile, uniform, compile_mode, attention, gelu_epilogue, residual_epilogue, head_stream,
+                steps=row_steps(kind, steps), cfg=w, setup_s=setup_s, variant=variant_name(compile, uniform, compile_mode, attention, gelu_epilogue, residual_epilogue, head_stream,
                                                                           compile_options, compile_rows))
     if base['variant'] != 'plain':
         key = (kind, num_iter, w, steps, dtype, graphs, batch, seed)
@@ -603,7 +607,7 @@ def _variant(j: dict) -> dict:
     """The variant name and head steps a job's rows get (sampler jobs: a student's rows say 1 step), for the rows of jobs
     that did not run, so that a join (`tools/bench_report.py`) matches them with the same job measured in another run."""
     if j.get('job') != 'sampler': return {}
-    return dict(steps=j.get('steps') if j.get('kind') == 'teacher' else 1,
+    return dict(steps=row_steps(j.get('kind'), j.get('steps')),
                 variant=variant_name(j.get('compile', False), j.get('uniform', False), j.get('compile_mode'), j.get('attention'),
                                      j.get('gelu_epilogue', False), j.get('residual_epilogue', False), j.get('head_stream', 'fp32'),
                                      j.get('compile_options'), j.get('compile_rows', 'first')))

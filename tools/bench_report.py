@@ -76,9 +76,9 @@ def main(argv=None):
     parts = [c for r in reports for c in r['meta'].get('command', '').replace(note, '').split('; ') if c]
     meta = dict(reports[0]['meta'], command='; '.join(dict.fromkeys(parts)))    # a joined report joined again: once
     rows, at = [], {}
-    def cfg(row):                  # a student's rows run 1 head step; a skipped one written before 2026-12-06 says the job's
+    def cfg(row):                  # a skipped student job's row written before 2026-12-06 says the job's steps, not the row's
         c = {k: row.get(k) for k in CONFIG}
-        if c['what'] == 'sampler' and c['kind'] == 'student': c['steps'] = 1
+        if c['what'] == 'sampler': c['steps'] = bench.row_steps(c['kind'], c['steps'])
         return json.dumps(c, sort_keys=True)
     for row in (row for r in reports for row in r['rows']):
         if row.get('status'): continue
