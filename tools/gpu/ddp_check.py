@@ -17,8 +17,13 @@
     The update is marval.distill.gsim_update with explicit draws, shown in nbs/07_bench.ipynb to be bit-identical to the
     trainer's own calls given the same draws.
 (b) Scaling efficiency: the full trainer iteration (marval.bench.gsim_step: latents from cached moments, teacher
-    contexts, auxiliary + generator steps, EMA) at `--batch` images per GPU in bf16, timed first on rank 0 alone (the
-    other ranks wait at a barrier), then on all ranks with DDP. scaling = img/s(world GPUs) / (world x img/s(1 GPU)).
+    contexts, auxiliary + generator steps, EMA) at `--batch` images per GPU in bf16, timed on rank 0 alone (the other
+    ranks wait at a barrier) once before and `--one-gpu-passes` - 1 times after the DDP pass on all ranks, so that a
+    first timed pass still warming up cannot inflate the scaling (the 2026-11-22 H200 run timed the one-GPU pass only
+    first and reported an efficiency of 1.087). scaling = img/s(world GPUs) / (world x img/s(1 GPU)), with the FASTEST
+    one-GPU pass (the conservative figure); every pass is in `s_per_step_1gpu_passes`.
+    `--one-gpu` (no torchrun, world size 1): only the one-GPU pass, `--one-gpu-passes` times in a row in one process,
+    written to one_gpu_passes.{json,md}: how much the first timed pass differs from later ones on this device.
 Outputs on rank 0: ddp_check.json (metrics; fold it into results/bench/metrics.json with
 `marval bench ... --ddp-json` or marval.bench.merge_ddp) and ddp_check.md.
 CPU smoke test (gloo, 2 processes): torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out /tmp/d --smoke
@@ -115,15 +120,27 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         if ddp: dist.barrier()
         return time.perf_counter() - t0
 
-    t1 = run(False) if rank == 0 else None                              # one GPU; the other ranks wait
-    dist.barrier()
-    if dev.type == 'cuda': torch.cuda.empty_cache()
-    tw = run(True)
+    def one_gpu(n):                                                     # rank 0 alone; the other ranks wait
+        ts = [run(False) for _ in range(n)] if rank == 0 else []
+        if world > 1: dist.barrier()
+        if dev.type == 'cuda': torch.cuda.empty_cache()
+        return ts
+
+    passes = max(a.one_gpu_passes, 1)
+    t1s = one_gpu(1 if world > 1 else passes)
+    tw = None
+    if world > 1:
+        tw = run(True)
+        t1s += one_gpu(passes - 1)                                      # the same pass again, after DDP's
     if rank != 0: return {}
-    one, many = a.batch * a.steps / t1, world * a.batch * a.steps / tw
-    return dict(batch_per_gpu=a.batch, steps=a.steps, warmup=a.warmup, precision=a.precision if dev.type == 'cuda' else 'fp32', img_per_s_1gpu=one,
-                img_per_s_2gpu=many if world == 2 else None, img_per_s_world=many, scaling_2gpu=many / (world * one) if world == 2 else None,
-                scaling_world=many / (world * one), s_per_step_1gpu=t1 / a.steps, s_per_step_world=tw / a.steps)
+    t1 = min(t1s)
+    one = a.batch * a.steps / t1
+    res = dict(batch_per_gpu=a.batch, steps=a.steps, warmup=a.warmup, precision=a.precision if dev.type == 'cuda' else 'fp32',
+               img_per_s_1gpu=one, s_per_step_1gpu=t1 / a.steps, s_per_step_1gpu_passes=[t / a.steps for t in t1s])
+    if tw is None: return res
+    many = world * a.batch * a.steps / tw
+    return dict(res, img_per_s_2gpu=many if world == 2 else None, img_per_s_world=many, scaling_2gpu=many / (world * one) if world == 2 else None,
+                scaling_world=many / (world * one), s_per_step_world=tw / a.steps)
 
 
 def main():
@@ -133,6 +150,8 @@ def main():
     ap.add_argument('--batch', type=int, default=64, help='images per GPU per step (scaling run)')
     ap.add_argument('--steps', type=int, default=20)
     ap.add_argument('--warmup', type=int, default=5)
+    ap.add_argument('--one-gpu-passes', type=int, default=2, help='timed one-GPU passes: one before the DDP pass, the rest after')
+    ap.add_argument('--one-gpu', action='store_true', help='world size 1, no torchrun: only the one-GPU passes, in a row')
     ap.add_argument('--precision', default='bf16')
     ap.add_argument('--check-images', type=int, default=8, help='global batch of the equality check')
     ap.add_argument('--check-steps', type=int, default=3)
@@ -147,19 +166,33 @@ def main():
     from marval.bench import random_mar, device_name
     from marval.core import provenance, write_json, atomic_write_text
     rank, world, dev = init_distributed(a.device)
-    if world < 2: raise SystemExit('run under torchrun with --nproc_per_node 2 (or more)')
+    if world < 2 and not a.one_gpu: raise SystemExit('run under torchrun with --nproc_per_node 2 (or more), or pass --one-gpu')
+    if world > 1 and a.one_gpu: raise SystemExit('--one-gpu is for a single process (no torchrun)')
     torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False
     ov = json.loads(a.model_overrides) if a.model_overrides else {}
     teacher = random_mar(a.size, dev, seed=0, **ov)
-    for p in teacher.parameters(): dist.broadcast(p.data, 0)            # the same frozen teacher on every rank
+    if world > 1:
+        for p in teacher.parameters(): dist.broadcast(p.data, 0)        # the same frozen teacher on every rank
     preset_size = a.size if a.size in ('tiny', 'base', 'large', 'huge') else 'base'
     t0 = time.time()
     res = dict(provenance(), world_size=world, size=a.size, model_overrides=ov, device=device_name(dev))
-    res.update(check_equal(teacher, dev, rank, world, a, preset_size))
+    if world > 1: res.update(check_equal(teacher, dev, rank, world, a, preset_size))
     res.update(scaling(teacher, dev, rank, world, a, preset_size))
     res['seconds'] = time.time() - t0
     res['device'] = device_name(dev)
-    if rank == 0:
+    passes = ', '.join(f'{t:.4f}' for t in res.get('s_per_step_1gpu_passes', []))
+    if world == 1:
+        out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+        write_json(res, out / 'one_gpu_passes.json')
+        md = [f"# One-GPU passes: {res['device']}, torch {res['torch']}, {res['date']}", '',
+              f"MAR-{a.size} (random weights), GSIM distillation iteration, {a.batch} images, {res['precision']}, "
+              f"{a.steps} timed steps after {a.warmup}, {len(res['s_per_step_1gpu_passes'])} passes in one process "
+              f"(each builds its own distiller).", '', f"s/step per pass, in order: {passes}; fastest: "
+              f"{res['img_per_s_1gpu']:.1f} img/s", '',
+              f"command: `python tools/gpu/ddp_check.py --one-gpu --one-gpu-passes {a.one_gpu_passes} --out $OUT`"]
+        atomic_write_text('\n'.join(md) + '\n', out / 'one_gpu_passes.md')
+        print('\n'.join(md), flush=True)
+    elif rank == 0:
         out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
         write_json(res, out / 'ddp_check.json')
         md = [f"# DDP check: {world} x {res['device']}, torch {res['torch']}, {res['date']}", '',
@@ -171,7 +204,8 @@ def main():
                f"{res[f'{k}_param_diff_rel_to_update']:.2e} |" for k in ('gen', 'aux')]
         md += ['', f"replicas identical across ranks: {res['ranks_identical']}; **update_equal: {res['update_equal']}**", '',
                f"## (b) scaling, {a.batch} images per GPU, {a.precision}, {a.steps} timed steps after {a.warmup}", '',
-               f"1 GPU: {res['img_per_s_1gpu']:.1f} img/s; {world} GPUs: {res['img_per_s_world']:.1f} img/s; "
+               f"1 GPU (fastest pass; s/step per pass, in order, the first before DDP's: {passes}): "
+               f"{res['img_per_s_1gpu']:.1f} img/s; {world} GPUs: {res['img_per_s_world']:.1f} img/s; "
                f"**scaling efficiency {res['scaling_world']:.3f}** ({res['scaling_world'] * world:.2f}x on {world} GPUs)", '',
                f"command: `torchrun --standalone --nproc_per_node {world} tools/gpu/ddp_check.py --out $OUT`"]
         atomic_write_text('\n'.join(md) + '\n', out / 'ddp_check.md')
