@@ -181,8 +181,9 @@ def main():
     res['seconds'] = time.time() - t0
     res['device'] = device_name(dev)
     passes = ', '.join(f'{t:.4f}' for t in res.get('s_per_step_1gpu_passes', []))
+    out = Path(a.out)
+    if rank == 0: out.mkdir(parents=True, exist_ok=True)
     if world == 1:
-        out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
         write_json(res, out / 'one_gpu_passes.json')
         md = [f"# One-GPU passes: {res['device']}, torch {res['torch']}, {res['date']}", '',
               f"MAR-{a.size} (random weights), GSIM distillation iteration, {a.batch} images, {res['precision']}, "
@@ -193,7 +194,6 @@ def main():
         atomic_write_text('\n'.join(md) + '\n', out / 'one_gpu_passes.md')
         print('\n'.join(md), flush=True)
     elif rank == 0:
-        out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
         write_json(res, out / 'ddp_check.json')
         md = [f"# DDP check: {world} x {res['device']}, torch {res['torch']}, {res['date']}", '',
               f"MAR-{a.size} (random weights{', overrides ' + json.dumps(ov) if ov else ''}), GSIM distillation.", '',
