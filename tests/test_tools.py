@@ -406,6 +406,38 @@ def test_attention_bs1_evidence():
     assert got == {('base', 'compile+triton+gelu+res'): 75.1, ('base', 'compile+triton+gelu'): 66.0, ('large', 'compile+triton+gelu'): 98.1}
     assert all(x['rel_l2_vs_plain'] < 0.02 and x['batch'] == 1 and x['kind'] == 'student' for x in rows)
 
+def test_22nd_session_evidence():
+    """The 22nd session's H200 lease (results/bench/nvidia_h200_run33.json, one_gpu_passes_h200.json): fast=True's MAR-H
+    teacher at batch 256 (job 52) matched the plain fast path at 29.48 s = 1.99x, still above the 2x limit, and is the row
+    metrics.json keeps; in one process the first timed one-GPU GSIM pass was about 20% slower than the next two, the
+    order effect the README cites against the 2-GPU run's efficiency of 1.087. Its H100 lease (nvidia_h100_run20.json,
+    one_gpu_passes_h100*.json): the same order effect, with 5 and 25 warm-up steps; the MARVAL-H student at batch 256 at
+    1.62x and job 52 at 1.95x, the rows h100/metrics.json keeps."""
+    b = ROOT / 'results' / 'bench'
+    r33 = json.loads((b / 'nvidia_h200_run33.json').read_text())
+    (row,) = r33['rows']
+    assert r33['meta']['device'] == 'NVIDIA H200' and '--jobs 52 ' in r33['meta']['command']
+    assert (row['size'], row['kind'], row['batch'], row['variant']) == ('huge', 'teacher', 256, 'compile-head+triton+gelu+res+head16')
+    assert row['check_ok'] and row['rel_l2_vs_plain'] < 0.05 and round(row['median_s'], 2) == 29.48
+    assert 1.99 < row['speedup_vs_official'] < 2 and row['median_s'] > row['official_s'] / 2      # 2x: <= 29.38 s, not met
+    m = json.loads((b / 'metrics.json').read_text())
+    assert m['teacher.huge.bs256_x_official'] == row['speedup_vs_official']
+    o = json.loads((b / 'one_gpu_passes_h200.json').read_text())
+    ps = o['s_per_step_1gpu_passes']
+    assert o['device'] == 'NVIDIA H200' and o['world_size'] == 1 and len(ps) == 3 and o['s_per_step_1gpu'] == min(ps)
+    assert ps[0] > 1.15 * max(ps[1:]) and max(ps[1:]) < 1.01 * min(ps[1:])     # the first pass slow, the later two alike
+    d = json.loads((b / 'ddp_check.json').read_text())
+    assert d['scaling_world'] > 1 > d['scaling_world'] * min(ps) / ps[0] > 0.9   # 1.087 / 1.20 = 0.904: the README's estimate
+    for stem, warmup, ratio in (('one_gpu_passes_h100', 5, 1.15), ('one_gpu_passes_h100_w25', 25, 1.1)):   # the same on an H100
+        o = json.loads((b / f'{stem}.json').read_text())
+        ps = o['s_per_step_1gpu_passes']
+        assert o['device'] == 'NVIDIA H100 80GB HBM3' and o['warmup'] == warmup and ps[0] > ratio * max(ps[1:]), stem
+    rows = json.loads((b / 'nvidia_h100_run20.json').read_text())['rows']             # the H100 lease of that session
+    got = {(x['kind'], x['variant']): (round(x['median_s'], 2), round(x['speedup_vs_official'], 2)) for x in rows if x['check_ok']}
+    assert got == {('student', 'triton+gelu+res'): (11.16, 1.62), ('teacher', 'compile-head+triton+gelu+res+head16'): (30.12, 1.95)}
+    h = json.loads((b / 'h100' / 'metrics.json').read_text())
+    assert h['teacher.huge.bs256_x_official'] == rows[1]['speedup_vs_official'] and h['student.huge.bs256_variant'] == 'triton+gelu+res'
+
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
     set compiles the teacher's head step, is timed at each AR step's rows and checked against the first set; the
