@@ -17,18 +17,21 @@
     The update is marval.distill.gsim_update with explicit draws, shown in nbs/07_bench.ipynb to be bit-identical to the
     trainer's own calls given the same draws.
 (b) Scaling efficiency: the full trainer iteration (marval.bench.gsim_step: latents from cached moments, teacher
-    contexts, auxiliary + generator steps, EMA) at `--batch` images per GPU in bf16, timed on rank 0 alone (the other
-    ranks wait at a barrier) once before and `--one-gpu-passes` - 1 times after the DDP pass on all ranks, so that a
-    first timed pass still warming up cannot inflate the scaling (the 2026-11-22 H200 run timed the one-GPU pass only
-    first and reported an efficiency of 1.087). scaling = img/s(world GPUs) / (world x img/s(1 GPU)), with the FASTEST
-    one-GPU pass (the conservative figure); every pass is in `s_per_step_1gpu_passes`.
+    contexts, auxiliary + generator steps, EMA) at `--batch` images per GPU in bf16, timed on rank 0 once before and
+    `--one-gpu-passes` - 1 times after the DDP pass on all ranks, so that a first timed pass still warming up cannot
+    inflate the scaling (the 2026-11-22 H200 run timed the one-GPU pass only first and reported an efficiency of 1.087;
+    on one GPU the first pass of a process measured 1.15-1.20x slower than later ones, results/bench/one_gpu_passes_*).
+    The pass before DDP's runs on every rank, each on its own GPU (only rank 0's time is kept), so that no rank meets
+    the DDP pass with its first timed distiller; the passes after it run on rank 0 alone (the others wait at a barrier).
+    scaling = img/s(world GPUs) / (world x img/s(1 GPU)), with the FASTEST one-GPU pass (the conservative figure);
+    every pass is in `s_per_step_1gpu_passes`.
     `--one-gpu` (no torchrun, world size 1): only the one-GPU pass, `--one-gpu-passes` times in a row in one process,
     written to one_gpu_passes.{json,md}: how much the first timed pass differs from later ones on this device.
 Outputs on rank 0: ddp_check.json (metrics; fold it into results/bench/metrics.json with
 `marval bench ... --ddp-json` or marval.bench.merge_ddp) and ddp_check.md.
 CPU smoke test (gloo, 2 processes): torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out /tmp/d --smoke
 """
-import argparse, copy, json, time
+import argparse, copy, json, shlex, sys, time
 from dataclasses import replace
 from pathlib import Path
 import torch
@@ -120,14 +123,14 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         if ddp: dist.barrier()
         return time.perf_counter() - t0
 
-    def one_gpu(n):                                                     # rank 0 alone; the other ranks wait
-        ts = [run(False) for _ in range(n)] if rank == 0 else []
+    def one_gpu(n, every_rank=False):                                   # rank 0 alone (the others wait), or every rank
+        ts = [run(False) for _ in range(n)] if rank == 0 or every_rank else []
         if world > 1: dist.barrier()
         if dev.type == 'cuda': torch.cuda.empty_cache()
         return ts
 
     passes = max(a.one_gpu_passes, 1)
-    t1s = one_gpu(1 if world > 1 else passes)
+    t1s = one_gpu(1 if world > 1 else passes, every_rank=True)           # rank r > 0's times are not used
     tw = None
     if world > 1:
         tw = run(True)
@@ -136,7 +139,8 @@ def scaling(teacher, dev, rank, world, a, preset_size):
     t1 = min(t1s)
     one = a.batch * a.steps / t1
     res = dict(batch_per_gpu=a.batch, steps=a.steps, warmup=a.warmup, precision=a.precision if dev.type == 'cuda' else 'fp32',
-               img_per_s_1gpu=one, s_per_step_1gpu=t1 / a.steps, s_per_step_1gpu_passes=[t / a.steps for t in t1s])
+               img_per_s_1gpu=one, s_per_step_1gpu=t1 / a.steps, s_per_step_1gpu_passes=[t / a.steps for t in t1s],
+               first_pass_every_rank=world > 1)
     if tw is None: return res
     many = world * a.batch * a.steps / tw
     return dict(res, img_per_s_2gpu=many if world == 2 else None, img_per_s_world=many, scaling_2gpu=many / (world * one) if world == 2 else None,
@@ -180,6 +184,9 @@ def main():
     res.update(scaling(teacher, dev, rank, world, a, preset_size))
     res['seconds'] = time.time() - t0
     res['device'] = device_name(dev)
+    args = shlex.join(sys.argv[1:])                                     # the exact arguments, --warmup etc. included
+    res['command'] = (f'python tools/gpu/ddp_check.py {args}' if world == 1 else
+                      f'torchrun --standalone --nproc_per_node {world} tools/gpu/ddp_check.py {args}')
     passes = ', '.join(f'{t:.4f}' for t in res.get('s_per_step_1gpu_passes', []))
     out = Path(a.out)
     if rank == 0: out.mkdir(parents=True, exist_ok=True)
@@ -190,7 +197,7 @@ def main():
               f"{a.steps} timed steps after {a.warmup}, {len(res['s_per_step_1gpu_passes'])} passes in one process "
               f"(each builds its own distiller).", '', f"s/step per pass, in order: {passes}; fastest: "
               f"{res['img_per_s_1gpu']:.1f} img/s", '',
-              f"command: `python tools/gpu/ddp_check.py --one-gpu --one-gpu-passes {a.one_gpu_passes} --out $OUT`"]
+              f"command: `{res['command']}`"]
         atomic_write_text('\n'.join(md) + '\n', out / 'one_gpu_passes.md')
         print('\n'.join(md), flush=True)
     elif rank == 0:
@@ -204,10 +211,10 @@ def main():
                f"{res[f'{k}_param_diff_rel_to_update']:.2e} |" for k in ('gen', 'aux')]
         md += ['', f"replicas identical across ranks: {res['ranks_identical']}; **update_equal: {res['update_equal']}**", '',
                f"## (b) scaling, {a.batch} images per GPU, {a.precision}, {a.steps} timed steps after {a.warmup}", '',
-               f"1 GPU (fastest pass; s/step per pass, in order, the first before DDP's: {passes}): "
+               f"1 GPU (fastest pass; s/step per pass, in order, the first before DDP's, run on every rank: {passes}): "
                f"{res['img_per_s_1gpu']:.1f} img/s; {world} GPUs: {res['img_per_s_world']:.1f} img/s; "
                f"**scaling efficiency {res['scaling_world']:.3f}** ({res['scaling_world'] * world:.2f}x on {world} GPUs)", '',
-               f"command: `torchrun --standalone --nproc_per_node {world} tools/gpu/ddp_check.py --out $OUT`"]
+               f"command: `{res['command']}`"]
         atomic_write_text('\n'.join(md) + '\n', out / 'ddp_check.md')
         print('\n'.join(md), flush=True)
     cleanup_distributed()
