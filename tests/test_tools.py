@@ -201,14 +201,15 @@ def test_ddp_check_cpu(tmp_path):
     assert d['gen_grad_rel_err'] < 1e-4 and d['aux_grad_rel_err'] < 1e-4
     ps = d['s_per_step_1gpu_passes']                                   # one pass before DDP's, one after; the fastest counts
     assert len(ps) == 2 and d['s_per_step_1gpu'] == min(ps) and d['scaling_world'] == d['img_per_s_world'] / (2 * d['img_per_s_1gpu'])
-    assert d['first_pass_every_rank']                                # no rank meets the DDP pass with its first distiller
+    fr = d['s_per_step_first_pass_by_rank']                          # no rank meets the DDP pass with its first distiller
+    assert len(fr) == 2 and fr[0] == ps[0] and fr[1] > 0
     assert d['command'].startswith('torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out ')
     r = subprocess.run([sys.executable, 'tools/gpu/ddp_check.py', '--out', str(tmp_path / 'one'), '--smoke', '--one-gpu',
                         '--one-gpu-passes', '3'], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     o = json.loads((tmp_path / 'one' / 'one_gpu_passes.json').read_text())
     assert o['world_size'] == 1 and len(o['s_per_step_1gpu_passes']) == 3 and 'scaling_world' not in o and 'update_equal' not in o
-    assert not o['first_pass_every_rank']
+    assert 's_per_step_first_pass_by_rank' not in o
     assert o['command'].endswith('--one-gpu-passes 3') and '--one-gpu --one-gpu-passes 3' in (tmp_path / 'one' / 'one_gpu_passes.md').read_text()
 
 def test_kernel_floor(tmp_path):

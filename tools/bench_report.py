@@ -80,12 +80,12 @@ def main(argv=None):
         c = {k: row.get(k) for k in CONFIG}
         if c['what'] == 'sampler': c['steps'] = bench.row_steps(c['kind'], c['steps'])
         return json.dumps(c, sort_keys=True)
-    for row in (row for r in reports for row in r['rows']):
-        if row.get('status'): continue
-        if cfg(row) in at: rows[at[cfg(row)]] = row                             # one row per configuration: the later wins
-        else: at[cfg(row)] = len(rows); rows.append(row)
-    for row in (row for r in reports for row in r['rows']):                    # jobs not run: only if no report ran them
-        if row.get('status') and cfg(row) not in at: at[cfg(row)] = len(rows); rows.append(row)
+    def keep(row, k):                                                           # one row per configuration: the later wins
+        if k in at: rows[at[k]] = row
+        else: at[k] = len(rows); rows.append(row)
+    for row in (row for r in reports for row in r['rows'] if not row.get('status')): keep(row, cfg(row))
+    for row in (row for r in reports for row in r['rows'] if row.get('status')):    # jobs not run: only if no report ran them
+        if (k := cfg(row)) not in at: keep(row, k)
     if a.annotate:
         bench.add_cost(rows, meta['device'])
         meta['command'] += note

@@ -21,8 +21,8 @@
     `--one-gpu-passes` - 1 times after the DDP pass on all ranks, so that a first timed pass still warming up cannot
     inflate the scaling (the 2026-11-22 H200 run timed the one-GPU pass only first and reported an efficiency of 1.087;
     on one GPU the first pass of a process measured 1.15-1.20x slower than later ones, results/bench/one_gpu_passes_*).
-    The pass before DDP's runs on every rank, each on its own GPU (only rank 0's time is kept), so that no rank meets
-    the DDP pass with its first timed distiller; the passes after it run on rank 0 alone (the others wait at a barrier).
+    The pass before DDP's runs on every rank, each on its own GPU (rank 0's time counts; every rank's is in
+    `s_per_step_first_pass_by_rank`), so that no rank meets the DDP pass with its first timed distiller; the passes after it run on rank 0 alone (the others wait at a barrier).
     scaling = img/s(world GPUs) / (world x img/s(1 GPU)), with the FASTEST one-GPU pass (the conservative figure);
     every pass is in `s_per_step_1gpu_passes`.
     `--one-gpu` (no torchrun, world size 1): only the one-GPU pass, `--one-gpu-passes` times in a row in one process,
@@ -130,18 +130,21 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         return ts
 
     passes = max(a.one_gpu_passes, 1)
-    t1s = one_gpu(1 if world > 1 else passes, every_rank=True)           # rank r > 0's times are not used
-    tw = None
+    t1s = one_gpu(1 if world > 1 else passes, every_rank=True)           # rank r > 0's times: only in by_rank
+    tw = by_rank = None
     if world > 1:
+        mine = torch.tensor(t1s, dtype=torch.float64, device=dev)         # (1,) this rank's pass before DDP's
+        by_rank = [torch.zeros_like(mine) for _ in range(world)]
+        dist.all_gather(by_rank, mine)
         tw = run(True)
         t1s += one_gpu(passes - 1)                                      # the same pass again, after DDP's
     if rank != 0: return {}
     t1 = min(t1s)
     one = a.batch * a.steps / t1
     res = dict(batch_per_gpu=a.batch, steps=a.steps, warmup=a.warmup, precision=a.precision if dev.type == 'cuda' else 'fp32',
-               img_per_s_1gpu=one, s_per_step_1gpu=t1 / a.steps, s_per_step_1gpu_passes=[t / a.steps for t in t1s],
-               first_pass_every_rank=world > 1)
+               img_per_s_1gpu=one, s_per_step_1gpu=t1 / a.steps, s_per_step_1gpu_passes=[t / a.steps for t in t1s])
     if tw is None: return res
+    res['s_per_step_first_pass_by_rank'] = [t.item() / a.steps for t in by_rank]   # every rank ran it, on its own GPU
     many = world * a.batch * a.steps / tw
     return dict(res, img_per_s_2gpu=many if world == 2 else None, img_per_s_world=many, scaling_2gpu=many / (world * one) if world == 2 else None,
                 scaling_world=many / (world * one), s_per_step_world=tw / a.steps)
