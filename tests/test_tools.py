@@ -204,13 +204,22 @@ def test_ddp_check_cpu(tmp_path):
     fr = d['s_per_step_first_pass_by_rank']                          # no rank meets the DDP pass with its first distiller
     assert len(fr) == 2 and fr[0] == ps[0] and fr[1] > 0
     assert d['command'].startswith('torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out ')
+    assert 'per_step' not in d and 's_per_step_first_distiller_retimed' not in d and 'load_before_passes' not in d
     r = subprocess.run([sys.executable, 'tools/gpu/ddp_check.py', '--out', str(tmp_path / 'one'), '--smoke', '--one-gpu',
-                        '--one-gpu-passes', '3'], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                        '--per-step', '--retime-first', '--load-s', '0.2', '--one-gpu-passes', '3'], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     o = json.loads((tmp_path / 'one' / 'one_gpu_passes.json').read_text())
     assert o['world_size'] == 1 and len(o['s_per_step_1gpu_passes']) == 3 and 'scaling_world' not in o and 'update_equal' not in o
     assert 's_per_step_first_pass_by_rank' not in o
-    assert o['command'].endswith('--one-gpu-passes 3') and '--one-gpu --one-gpu-passes 3' in (tmp_path / 'one' / 'one_gpu_passes.md').read_text()
+    md = (tmp_path / 'one' / 'one_gpu_passes.md').read_text()
+    assert o['command'].endswith('--one-gpu-passes 3') and '--one-gpu --per-step --retime-first --load-s 0.2 --one-gpu-passes 3' in md
+    tr = o['per_step']                                                 # the three passes, then the first distiller again
+    assert [p['what'] for p in tr] == ['one-gpu'] * 3 + ['first distiller again'] and all(len(p['ms_host']) == o['steps'] for p in tr)
+    assert [p['s_per_step'] for p in tr[:3]] == o['s_per_step_1gpu_passes'] and tr[3]['s_per_step'] == o['s_per_step_first_distiller_retimed']
+    assert o['s_per_step_1gpu'] == min(o['s_per_step_1gpu_passes'])   # the retimed pass is not counted
+    assert o['load_before_passes']['seconds'] >= 0.2 and o['load_before_passes']['products'] > 0
+    assert "first pass's distiller timed again" in md and '| 4 (first distiller again) |' in md
 
 def test_kernel_floor(tmp_path):
     "tools/gpu/kernel_floor.py: its product list is the sampler's linear-layer work (FLOPs as counted), and it runs (CPU smoke)."

@@ -27,6 +27,12 @@
     every pass is in `s_per_step_1gpu_passes`.
     `--one-gpu` (no torchrun, world size 1): only the one-GPU pass, `--one-gpu-passes` times in a row in one process,
     written to one_gpu_passes.{json,md}: how much the first timed pass differs from later ones on this device.
+    Every timed pass (and its warm-up) starts from the same seed, so every pass draws the same masks and noise: the same work.
+    Why a first pass is slower, three probes: `--per-step` (every timed step's GPU time from CUDA events, its host time,
+    and the clocks/power/temperature nvidia-smi reads after each pass), `--retime-first` (the first pass's distiller
+    timed again after the last pass: slow again means the distiller, fast means the process or device had warmed up),
+    `--load-s S` (S seconds of matrix products before the first pass: a first pass as fast as the rest then means the
+    device's own warm-up, clocks or power).
 Outputs on rank 0: ddp_check.json (metrics; fold it into results/bench/metrics.json with
 `marval bench ... --ddp-json` or marval.bench.merge_ddp) and ddp_check.md.
 CPU smoke test (gloo, 2 processes): torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out /tmp/d --smoke
@@ -40,6 +46,35 @@ import torch.distributed as dist
 
 def flat(ps): return torch.cat([p.detach().flatten().float() for p in ps])
 def flat_grad(ps): return torch.cat([p.grad.detach().flatten().float() for p in ps if p.grad is not None])
+
+
+def gpu_state(dev):
+    "SM / memory clock (MHz), power (W) and temperature (C) of `dev` from nvidia-smi now, or None (CPU, no nvidia-smi)."
+    if dev.type != 'cuda': return None
+    import subprocess
+    try:
+        q = subprocess.run(['nvidia-smi', '-i', str(dev.index or 0), '--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu',
+                            '--format=csv,noheader,nounits'], capture_output=True, text=True, timeout=20).stdout.strip()
+        return dict(zip(('sm_mhz', 'mem_mhz', 'power_w', 'temp_c'), (float(v) for v in q.split(','))))
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
+def segments(dev):
+    "How many memory segments the caching allocator has taken from the driver so far (cudaMalloc calls), or None."
+    return torch.cuda.memory_stats(dev).get('segment.all.allocated', 0) if dev.type == 'cuda' else None
+
+
+def load_device(dev, seconds: float) -> dict:
+    "bf16 (fp32 on the CPU) 4096² matrix products for `seconds`: the device under load before the passes; what it did."
+    n = 4096 if dev.type == 'cuda' else 256
+    x = torch.randn(n, n, device=dev, dtype=torch.bfloat16 if dev.type == 'cuda' else torch.float32)
+    before, t0, k = gpu_state(dev), time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(20): x = torch.tanh(x @ x)                       # (n, n); tanh keeps the values finite
+        k += 20
+        if dev.type == 'cuda': torch.cuda.synchronize(dev)
+    return dict(seconds=time.perf_counter() - t0, products=k, n=n, gpu_state_before=before, gpu_state_after=gpu_state(dev))
 
 
 def check_equal(teacher, dev, rank, world, a, preset_size):
@@ -107,21 +142,46 @@ def scaling(teacher, dev, rank, world, a, preset_size):
     labels = torch.randint(0, teacher.cfg.class_num, (a.batch,), device=dev, generator=g)
     tok, amp = MomentSampler(), autocast_for(dev, a.precision)
 
-    def run(ddp: bool):
+    trace = []                                                          # --per-step: one dict per timed pass, in order
+
+    def timed(step, ddp: bool, what: str, warmup: int):
+        """`warmup` steps, then `a.steps` timed ones; the pass's seconds. The same seed every pass: every pass draws the
+        same masks and noise, so its work is the same."""
+        torch.manual_seed(10 + rank)
+        for _ in range(warmup): step()
+        sync(dev)
+        if ddp: dist.barrier()
+        ev = [torch.cuda.Event(enable_timing=True) for _ in range(a.steps + 1)] if a.per_step and dev.type == 'cuda' else None
+        seg0 = segments(dev)
+        host, t0 = [], time.perf_counter()
+        if ev: ev[0].record()
+        for i in range(a.steps):
+            step(); host.append(time.perf_counter())                      # host time per step (no sync: when it queued)
+            if ev: ev[i + 1].record()
+        sync(dev)
+        if ddp: dist.barrier()
+        t = time.perf_counter() - t0
+        if a.per_step:                                                    # GPU time between step boundaries (CUDA events)
+            gpu = [ev[i].elapsed_time(ev[i + 1]) for i in range(a.steps)] if ev else None
+            trace.append(dict(what=what, s_per_step=t / a.steps, ms_gpu=gpu,
+                              ms_host=[1e3 * (b - a_) for a_, b in zip([t0] + host[:-1], host)], gpu_state=gpu_state(dev),
+                              new_segments=None if seg0 is None else segments(dev) - seg0))
+        return t
+
+    def build(ddp: bool):
         torch.manual_seed(10 + rank)
         D = GSIMDistiller(teacher, cfg).to(dev).train()
         gen_m, aux_m = (wrap_ddp(D.gen, dev, world), wrap_ddp(D.aux, dev, world)) if ddp else (None, None)
         opt_gen, opt_aux = make_optimizers(D)
         ema = EMA(D.gen, cfg.ema_rate)
-        step = lambda: gsim_step(D, opt_gen, opt_aux, ema, moments, labels, tok, amp, gen_m, aux_m)
-        for _ in range(a.warmup): step()
-        sync(dev)
-        if ddp: dist.barrier()
-        t0 = time.perf_counter()
-        for _ in range(a.steps): step()
-        sync(dev)
-        if ddp: dist.barrier()
-        return time.perf_counter() - t0
+        return lambda: gsim_step(D, opt_gen, opt_aux, ema, moments, labels, tok, amp, gen_m, aux_m)
+
+    kept = []                                                           # --retime-first: the first pass's distiller
+
+    def run(ddp: bool):
+        step = build(ddp)
+        if a.retime_first and not ddp and not kept: kept.append(step)
+        return timed(step, ddp, 'ddp' if ddp else 'one-gpu', a.warmup)
 
     def one_gpu(n, every_rank=False):                                   # rank 0 alone (the others wait), or every rank
         ts = [run(False) for _ in range(n)] if rank == 0 or every_rank else []
@@ -130,6 +190,7 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         return ts
 
     passes = max(a.one_gpu_passes, 1)
+    warm = load_device(dev, a.load_s) if a.load_s > 0 else None          # --load-s: the device under load before any pass
     t1s = one_gpu(1 if world > 1 else passes, every_rank=True)           # rank r > 0's times: only in by_rank
     tw = by_rank = None
     if world > 1:
@@ -138,16 +199,44 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         dist.all_gather(by_rank, mine)
         tw = run(True)
         t1s += one_gpu(passes - 1)                                      # the same pass again, after DDP's
+    retimed = None
+    if kept and rank == 0:                                              # the first pass's distiller, timed again last
+        retimed = timed(kept[0], False, 'first distiller again', max(a.warmup, 1)) / a.steps
     if rank != 0: return {}
     t1 = min(t1s)
     one = a.batch * a.steps / t1
     res = dict(batch_per_gpu=a.batch, steps=a.steps, warmup=a.warmup, precision=a.precision if dev.type == 'cuda' else 'fp32',
                img_per_s_1gpu=one, s_per_step_1gpu=t1 / a.steps, s_per_step_1gpu_passes=[t / a.steps for t in t1s])
+    if warm is not None: res['load_before_passes'] = warm
+    if retimed is not None: res['s_per_step_first_distiller_retimed'] = retimed   # not among the passes: not counted
+    if trace: res['per_step'] = trace
     if tw is None: return res
     res['s_per_step_first_pass_by_rank'] = [t.item() / a.steps for t in by_rank]   # every rank ran it, on its own GPU
     many = world * a.batch * a.steps / tw
     return dict(res, img_per_s_2gpu=many if world == 2 else None, img_per_s_world=many, scaling_2gpu=many / (world * one) if world == 2 else None,
                 scaling_world=many / (world * one), s_per_step_world=tw / a.steps)
+
+
+def diag_lines(res) -> list[str]:
+    "Markdown lines for --load-s, --retime-first and --per-step (none when they were not asked for)."
+    md, f = [], lambda v: '-' if v is None else f'{v:.1f}'
+    if 'load_before_passes' in res:
+        w = res['load_before_passes']
+        md += [f"Before the first pass: {w['products']} products of {w['n']}² in {w['seconds']:.1f} s "
+               f"(device before / after: {w['gpu_state_before']} / {w['gpu_state_after']}).", '']
+    if 's_per_step_first_distiller_retimed' in res:
+        md += [f"The first pass's distiller timed again after the last pass: {res['s_per_step_first_distiller_retimed']:.4f} s/step.", '']
+    if 'per_step' in res:
+        md += ['| pass | s/step | GPU ms per step, first 5 | GPU ms, last 5 | host ms per step (mean) | new segments (cudaMalloc) '
+               '| SM / mem MHz, W, C after |', '|---|---|---|---|---|---|---|']
+        for i, p in enumerate(res['per_step']):
+            g, st = p['ms_gpu'], p['gpu_state'] or {}
+            mean = lambda xs: sum(xs) / len(xs) if xs else None
+            md.append(f"| {i + 1} ({p['what']}) | {p['s_per_step']:.4f} | {f(mean(g[:5]) if g else None)} | "
+                      f"{f(mean(g[-5:]) if g else None)} | {f(mean(p['ms_host']))} | {p['new_segments'] if p['new_segments'] is not None else '-'} | "
+                      f"{', '.join(f'{v:g}' for v in st.values()) or '-'} |")
+        md.append('')
+    return md
 
 
 def main():
@@ -159,6 +248,12 @@ def main():
     ap.add_argument('--warmup', type=int, default=5)
     ap.add_argument('--one-gpu-passes', type=int, default=2, help='timed one-GPU passes: one before the DDP pass, the rest after')
     ap.add_argument('--one-gpu', action='store_true', help='world size 1, no torchrun: only the one-GPU passes, in a row')
+    ap.add_argument('--per-step', action='store_true', help='record every timed step: GPU ms (CUDA events), host ms, '
+                    'and nvidia-smi clocks/power after each pass (per_step in the json)')
+    ap.add_argument('--retime-first', action='store_true', help='time the first pass\'s distiller again after the '
+                    'last pass (s_per_step_first_distiller_retimed): is a slow first pass the distiller or the process?')
+    ap.add_argument('--load-s', type=float, default=0.0, help='run matrix products on the device for this many seconds '
+                    'before the first pass (load_before_passes): is a slow first pass the device warming up?')
     ap.add_argument('--precision', default='bf16')
     ap.add_argument('--check-images', type=int, default=8, help='global batch of the equality check')
     ap.add_argument('--check-steps', type=int, default=3)
@@ -199,8 +294,7 @@ def main():
               f"MAR-{a.size} (random weights), GSIM distillation iteration, {a.batch} images, {res['precision']}, "
               f"{a.steps} timed steps after {a.warmup}, {len(res['s_per_step_1gpu_passes'])} passes in one process "
               f"(each builds its own distiller).", '', f"s/step per pass, in order: {passes}; fastest: "
-              f"{res['img_per_s_1gpu']:.1f} img/s", '',
-              f"command: `{res['command']}`"]
+              f"{res['img_per_s_1gpu']:.1f} img/s", ''] + diag_lines(res) + [f"command: `{res['command']}`"]
         atomic_write_text('\n'.join(md) + '\n', out / 'one_gpu_passes.md')
         print('\n'.join(md), flush=True)
     elif rank == 0:
@@ -216,8 +310,8 @@ def main():
                f"## (b) scaling, {a.batch} images per GPU, {a.precision}, {a.steps} timed steps after {a.warmup}", '',
                f"1 GPU (fastest pass; s/step per pass, in order, the first before DDP's, run on every rank: {passes}): "
                f"{res['img_per_s_1gpu']:.1f} img/s; {world} GPUs: {res['img_per_s_world']:.1f} img/s; "
-               f"**scaling efficiency {res['scaling_world']:.3f}** ({res['scaling_world'] * world:.2f}x on {world} GPUs)", '',
-               f"command: `{res['command']}`"]
+               f"**scaling efficiency {res['scaling_world']:.3f}** ({res['scaling_world'] * world:.2f}x on {world} GPUs)", '']
+        md += diag_lines(res) + [f"command: `{res['command']}`"]
         atomic_write_text('\n'.join(md) + '\n', out / 'ddp_check.md')
         print('\n'.join(md), flush=True)
     cleanup_distributed()
