@@ -193,7 +193,7 @@ def test_ddp_check_cpu(tmp_path):
     import os
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
     r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2',
-                        'tools/gpu/ddp_check.py', '--out', str(tmp_path), '--smoke'], cwd=ROOT, env=env,
+                        'tools/gpu/ddp_check.py', '--out', str(tmp_path), '--smoke', '--per-step', '--retime-first'], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     d = json.loads((tmp_path / 'ddp_check.json').read_text())
@@ -204,7 +204,8 @@ def test_ddp_check_cpu(tmp_path):
     fr = d['s_per_step_first_pass_by_rank']                          # no rank meets the DDP pass with its first distiller
     assert len(fr) == 2 and fr[0] == ps[0] and fr[1] > 0
     assert d['command'].startswith('torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out ')
-    assert 'per_step' not in d and 's_per_step_first_distiller_retimed' not in d and 'load_before_passes' not in d
+    assert [p['what'] for p in d['per_step']] == ['one-gpu', 'ddp', 'one-gpu', 'first distiller again'] and 'load_before_passes' not in d
+    assert d['per_step'][1]['s_per_step'] == d['s_per_step_world'] and d['s_per_step_1gpu'] == min(ps)   # the probes change no figure
     r = subprocess.run([sys.executable, 'tools/gpu/ddp_check.py', '--out', str(tmp_path / 'one'), '--smoke', '--one-gpu',
                         '--per-step', '--retime-first', '--load-s', '0.2', '--one-gpu-passes', '3'], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=600)

@@ -202,6 +202,7 @@ def scaling(teacher, dev, rank, world, a, preset_size):
     retimed = None
     if kept and rank == 0:                                              # the first pass's distiller, timed again last
         retimed = timed(kept[0], False, 'first distiller again', max(a.warmup, 1)) / a.steps
+    if kept and world > 1: dist.barrier()                                  # the other ranks wait for rank 0's retimed pass
     if rank != 0: return {}
     t1 = min(t1s)
     one = a.batch * a.steps / t1
