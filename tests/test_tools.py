@@ -205,7 +205,7 @@ def test_ddp_check_cpu(tmp_path):
     assert len(fr) == 2 and fr[0] == ps[0] and fr[1] > 0
     assert d['command'].startswith('torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out ')
     assert [p['what'] for p in d['per_step']] == ['one-gpu', 'ddp', 'one-gpu', 'first distiller again'] and 'load_before_passes' not in d
-    assert d['per_step'][1]['s_per_step'] == d['s_per_step_world'] and d['s_per_step_1gpu'] == min(ps)   # the probes change no figure
+    assert d['per_step'][1]['s_per_step'] == d['s_per_step_world']      # the probes change no figure (the fastest pass: above)
     r = subprocess.run([sys.executable, 'tools/gpu/ddp_check.py', '--out', str(tmp_path / 'one'), '--smoke', '--one-gpu',
                         '--per-step', '--retime-first', '--load-s', '0.2', '--one-gpu-passes', '3'], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=600)

@@ -51,9 +51,12 @@ def flat_grad(ps): return torch.cat([p.grad.detach().flatten().float() for p in 
 def gpu_state(dev):
     "SM / memory clock (MHz), power (W) and temperature (C) of `dev` from nvidia-smi now, or None (CPU, no nvidia-smi)."
     if dev.type != 'cuda': return None
-    import subprocess
+    import os, subprocess
+    i = dev.index if dev.index is not None else torch.cuda.current_device()
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')                    # torch's index i is the i-th visible GPU
+    gpu = visible.split(',')[i].strip() if visible else str(i)          # an index or a UUID: nvidia-smi -i takes both
     try:
-        q = subprocess.run(['nvidia-smi', '-i', str(dev.index or 0), '--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu',
+        q = subprocess.run(['nvidia-smi', '-i', gpu, '--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu',
                             '--format=csv,noheader,nounits'], capture_output=True, text=True, timeout=20).stdout.strip()
         return dict(zip(('sm_mhz', 'mem_mhz', 'power_w', 'temp_c'), (float(v) for v in q.split(','))))
     except (OSError, ValueError, subprocess.TimeoutExpired):
@@ -152,7 +155,7 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         sync(dev)
         if ddp: dist.barrier()
         ev = [torch.cuda.Event(enable_timing=True) for _ in range(a.steps + 1)] if a.per_step and dev.type == 'cuda' else None
-        seg0 = segments(dev)
+        seg0 = segments(dev) if a.per_step else None
         host, t0 = [], time.perf_counter()
         if ev: ev[0].record()
         for i in range(a.steps):
@@ -221,6 +224,7 @@ def scaling(teacher, dev, rank, world, a, preset_size):
 def diag_lines(res) -> list[str]:
     "Markdown lines for --load-s, --retime-first and --per-step (none when they were not asked for)."
     md, f = [], lambda v: '-' if v is None else f'{v:.1f}'
+    mean = lambda xs: sum(xs) / len(xs) if xs else None
     if 'load_before_passes' in res:
         w = res['load_before_passes']
         md += [f"Before the first pass: {w['products']} products of {w['n']}² in {w['seconds']:.1f} s "
@@ -231,10 +235,9 @@ def diag_lines(res) -> list[str]:
         md += ['| pass | s/step | GPU ms per step, first 5 | GPU ms, last 5 | host ms per step (mean) | new segments (cudaMalloc) '
                '| SM / mem MHz, W, C after |', '|---|---|---|---|---|---|---|']
         for i, p in enumerate(res['per_step']):
-            g, st = p['ms_gpu'], p['gpu_state'] or {}
-            mean = lambda xs: sum(xs) / len(xs) if xs else None
-            md.append(f"| {i + 1} ({p['what']}) | {p['s_per_step']:.4f} | {f(mean(g[:5]) if g else None)} | "
-                      f"{f(mean(g[-5:]) if g else None)} | {f(mean(p['ms_host']))} | {p['new_segments'] if p['new_segments'] is not None else '-'} | "
+            g, st = p['ms_gpu'] or [], p['gpu_state'] or {}
+            md.append(f"| {i + 1} ({p['what']}) | {p['s_per_step']:.4f} | {f(mean(g[:5]))} | "
+                      f"{f(mean(g[-5:]))} | {f(mean(p['ms_host']))} | {p['new_segments'] if p['new_segments'] is not None else '-'} | "
                       f"{', '.join(f'{v:g}' for v in st.values()) or '-'} |")
         md.append('')
     return md
