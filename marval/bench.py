@@ -379,11 +379,16 @@ def distill_job(model: MAR, batch: int = 64, steps: int = 20, warmup: int = 5, p
     moments = torch.cat([torch.randn(batch, E, h, h, device=dev, generator=g), torch.full((batch, E, h, h), -6.0, device=dev)], 1)
     labels = torch.randint(0, model.cfg.class_num, (batch,), device=dev, generator=g)
     step = lambda: gsim_step(D, opt_gen, opt_aux, ema, moments, labels, tok, amp)
-    for _ in range(warmup): step()
+    torch.manual_seed(seed)                                             # the warm-up draws the masks the timed steps replay:
+    warm, t_start = [], time.perf_counter()                             # every sequence length they meet has been seen once
+    for i in range(max(warmup, steps)):
+        warm.append(step())                                             # masked tokens per image: sets the encoder's length
+        if i + 1 >= warmup and budget_s is not None and time.perf_counter() - t_start > budget_s: break
     sync(dev)
-    times, flops, t_start = [], [], time.perf_counter()
+    torch.manual_seed(seed)
+    times, flops, ns, t_start = [], [], [], time.perf_counter()
     for _ in range(steps):
-        t0 = time.perf_counter(); n = step(); sync(dev); times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); n = step(); sync(dev); times.append(time.perf_counter() - t0); ns.append(n)
         flops.append(gsim_step_flops(model.cfg, batch, n, cfg.token_mul, cfg.aux_steps))
         if budget_s is not None and time.perf_counter() - t_start > budget_s: break
     peak = peak_bf16(device_name(dev)) if precision == 'bf16' else None
@@ -393,7 +398,8 @@ def distill_job(model: MAR, batch: int = 64, steps: int = 20, warmup: int = 5, p
                 K=None, img_per_s=batch * len(times) / sum(times), s_per_img=sum(times) / (batch * len(times)),
                 tflops_per_step=statistics.mean(flops) / 1e12, achieved_tflops=achieved / 1e12,
                 peak_tflops=peak / 1e12 if peak else None, mfu=achieved / peak if peak else None,
-                aux_steps=cfg.aux_steps, token_mul=cfg.token_mul, **summarize(times))
+                aux_steps=cfg.aux_steps, token_mul=cfg.token_mul, masked_tokens=ns, warm_masked_tokens=warm,
+                timed_shapes_warm=set(ns) <= set(warm), **summarize(times))
 
 # %% ../nbs/07_bench.ipynb #c027
 WHATS = ('check', 'sampler', 'vae', 'distill')

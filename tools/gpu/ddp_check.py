@@ -32,16 +32,28 @@
     and the clocks/power/temperature nvidia-smi reads after each pass), `--retime-first` (the first pass's distiller
     timed again after the last pass: slow again means the distiller, fast means the process or device had warmed up),
     `--load-s S` (S seconds of matrix products before the first pass: a first pass as fast as the rest then means the
-    device's own warm-up, clocks or power).
+    device's own warm-up, clocks or power), `--gc-freeze` (gc.collect() + gc.freeze() before each timed pass; --per-step
+    also counts each pass's garbage collections per generation, host page faults and host CPU seconds: a fast first pass
+    then means Python's collector), `--profile [device|host]` (torch.profiler over each timed pass: every kernel's device
+    time, or every op's host time; the md compares the first two passes), `--no-cudnn-sdp` (attention without cuDNN).
+    The answer (26th session, one H100, results/bench/first_pass_h100/): the kernels and their device time are the same
+    in every pass; the first pass spends ~45 ms more host CPU per step, all of it in `aten::_cudnn_attention_forward`
+    (2.5 ms per call against 0.05 ms later): cuDNN builds an attention plan for every new sequence length, and the number
+    of masked tokens changes every step. The later passes replay the same draws, so their lengths are cached. With
+    `--no-cudnn-sdp` the first pass is within 1.4% of the next.
 Outputs on rank 0: ddp_check.json (metrics; fold it into results/bench/metrics.json with
 `marval bench ... --ddp-json` or marval.bench.merge_ddp) and ddp_check.md.
 CPU smoke test (gloo, 2 processes): torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out /tmp/d --smoke
 """
-import argparse, copy, json, shlex, sys, time
+import argparse, copy, gc, json, resource, shlex, sys, time
 from dataclasses import replace
 from pathlib import Path
 import torch
 import torch.distributed as dist
+
+
+PROBE_ENV = ('PYTORCH_CUDA_ALLOC_CONF', 'CUDA_MODULE_LOADING', 'TORCHINDUCTOR_COMPILE_THREADS', 'MALLOC_MMAP_THRESHOLD_',
+             'MALLOC_TRIM_THRESHOLD_')                                  # named in the recorded command when set
 
 
 def flat(ps): return torch.cat([p.detach().flatten().float() for p in ps])
@@ -154,21 +166,31 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         for _ in range(warmup): step()
         sync(dev)
         if ddp: dist.barrier()
+        if a.gc_freeze: gc.collect(); gc.freeze()                         # --gc-freeze: no old objects for the collector to walk
+        gc0 = [st['collections'] for st in gc.get_stats()]                # collections per generation so far
+        ru0, cpu0 = resource.getrusage(resource.RUSAGE_SELF), time.process_time()   # host page faults, CPU seconds
         ev = [torch.cuda.Event(enable_timing=True) for _ in range(a.steps + 1)] if a.per_step and dev.type == 'cuda' else None
         seg0 = segments(dev) if a.per_step else None
+        prof = kernel_profiler(dev, a.profile == 'host') if a.profile else None   # --profile: every kernel's device time (or op's host time)
+        if prof: prof.__enter__()
         host, t0 = [], time.perf_counter()
         if ev: ev[0].record()
         for i in range(a.steps):
             step(); host.append(time.perf_counter())                      # host time per step (no sync: when it queued)
             if ev: ev[i + 1].record()
         sync(dev)
+        if prof: prof.__exit__(None, None, None)
         if ddp: dist.barrier()
         t = time.perf_counter() - t0
         if a.per_step:                                                    # GPU time between step boundaries (CUDA events)
             gpu = [ev[i].elapsed_time(ev[i + 1]) for i in range(a.steps)] if ev else None
             trace.append(dict(what=what, s_per_step=t / a.steps, ms_gpu=gpu,
                               ms_host=[1e3 * (b - a_) for a_, b in zip([t0] + host[:-1], host)], gpu_state=gpu_state(dev),
-                              new_segments=None if seg0 is None else segments(dev) - seg0))
+                              new_segments=None if seg0 is None else segments(dev) - seg0,
+                              gc_collections=[st['collections'] - c for st, c in zip(gc.get_stats(), gc0)],
+                              kernels=kernel_table(prof, dev.type != 'cuda' or a.profile == 'host') if prof else None,
+                              minor_faults=resource.getrusage(resource.RUSAGE_SELF).ru_minflt - ru0.ru_minflt,
+                              host_cpu_s=time.process_time() - cpu0))
         return t
 
     def build(ddp: bool):
@@ -221,9 +243,41 @@ def scaling(teacher, dev, rank, world, a, preset_size):
                 scaling_world=many / (world * one), s_per_step_world=tw / a.steps)
 
 
+def kernel_profiler(dev, host: bool = False):
+    "A torch.profiler recording device activity only (the host side untraced, to disturb the launch timing least), or host ops only."
+    from torch.profiler import profile, ProfilerActivity
+    return profile(activities=[ProfilerActivity.CUDA if dev.type == 'cuda' and not host else ProfilerActivity.CPU])
+
+
+def kernel_table(prof, cpu: bool = False, top: int = 40) -> list[dict]:
+    "The `top` kernels by total device time (µs) in one profiled pass, or with `cpu` host ops by self CPU time: name, calls, total µs."
+    rows = []
+    for e in prof.key_averages():
+        us = getattr(e, 'device_time_total', None)
+        if us is None: us = getattr(e, 'cuda_time_total', 0)
+        if cpu: us = e.self_cpu_time_total                                # --profile host, or a CPU run: the ops' own CPU time
+        if us: rows.append(dict(name=e.key[:120], calls=e.count, us=float(us)))
+    return sorted(rows, key=lambda r: -r['us'])[:top]
+
+
+def kernel_diff_lines(trace, top: int = 15) -> list[str]:
+    "Markdown: the kernels (or host ops) whose total time differs most between the first profiled pass and the second."
+    if len(trace) < 2 or not trace[0].get('kernels') or not trace[1].get('kernels'): return []
+    a, b = ({r['name']: r for r in p['kernels']} for p in trace[:2])
+    tot = lambda k: sum(r['us'] for r in k.values())
+    d = sorted(set(a) | set(b), key=lambda n: -abs(a.get(n, {}).get('us', 0) - b.get(n, {}).get('us', 0)))[:top]
+    md = [f"Profiled kernels (top {len(trace[0]['kernels'])} per pass): pass 1 {tot(a) / 1e3:.1f} ms, pass 2 {tot(b) / 1e3:.1f} ms "
+          f"over the timed steps (device time per kernel; with --profile host, self CPU time per op).", '', '| kernel | calls 1 / 2 | pass 1 ms | pass 2 ms | 1 - 2 ms |', '|---|---|---|---|---|']
+    for n in d:
+        x, y = a.get(n, {}), b.get(n, {})
+        md.append(f"| `{n[:90]}` | {x.get('calls', 0)} / {y.get('calls', 0)} | {x.get('us', 0) / 1e3:.1f} | "
+                  f"{y.get('us', 0) / 1e3:.1f} | {(x.get('us', 0) - y.get('us', 0)) / 1e3:+.1f} |")
+    return md + ['']
+
+
 def diag_lines(res) -> list[str]:
     "Markdown lines for --load-s, --retime-first and --per-step (none when they were not asked for)."
-    md, f = [], lambda v: '-' if v is None else f'{v:.1f}'
+    md, f = [], lambda v, fmt='.1f': '-' if v is None else format(v, fmt)
     mean = lambda xs: sum(xs) / len(xs) if xs else None
     if 'load_before_passes' in res:
         w = res['load_before_passes']
@@ -233,13 +287,16 @@ def diag_lines(res) -> list[str]:
         md += [f"The first pass's distiller timed again after the last pass: {res['s_per_step_first_distiller_retimed']:.4f} s/step.", '']
     if 'per_step' in res:
         md += ['| pass | s/step | GPU ms per step, first 5 | GPU ms, last 5 | host ms per step (mean) | new segments (cudaMalloc) '
-               '| SM / mem MHz, W, C after |', '|---|---|---|---|---|---|---|']
+               '| GC collections (gen 0/1/2) | host page faults (minor) | host CPU s | SM / mem MHz, W, C after |',
+               '|---|---|---|---|---|---|---|---|---|---|']
         for i, p in enumerate(res['per_step']):
             g, st = p['ms_gpu'] or [], p['gpu_state'] or {}
             md.append(f"| {i + 1} ({p['what']}) | {p['s_per_step']:.4f} | {f(mean(g[:5]))} | "
                       f"{f(mean(g[-5:]))} | {f(mean(p['ms_host']))} | {p['new_segments'] if p['new_segments'] is not None else '-'} | "
-                      f"{', '.join(f'{v:g}' for v in st.values()) or '-'} |")
+                      f"{'/'.join(map(str, p.get('gc_collections') or [])) or '-'} | {p.get('minor_faults', '-')} | "
+                      f"{f(p.get('host_cpu_s'), '.2f')} | {', '.join(f'{v:g}' for v in st.values()) or '-'} |")
         md.append('')
+        md += kernel_diff_lines(res['per_step'])
     return md
 
 
@@ -256,6 +313,13 @@ def main():
                     'and nvidia-smi clocks/power after each pass (per_step in the json)')
     ap.add_argument('--retime-first', action='store_true', help='time the first pass\'s distiller again after the '
                     'last pass (s_per_step_first_distiller_retimed): is a slow first pass the distiller or the process?')
+    ap.add_argument('--profile', nargs='?', const='device', choices=('device', 'host'), help='(implies --per-step) profile '
+                    'every timed pass\'s device kernels (or with `host` its host ops by self CPU time; torch.profiler; '
+                    'kernels in the json, the first two passes compared in the md)')
+    ap.add_argument('--no-cudnn-sdp', action='store_true', help='turn off the cuDNN backend of scaled_dot_product_attention '
+                    '(torch.backends.cuda.enable_cudnn_sdp(False)): is a slow first pass cuDNN building a plan per new shape?')
+    ap.add_argument('--gc-freeze', action='store_true', help='gc.collect() and gc.freeze() before each timed pass: '
+                    'is a slow first pass Python\'s garbage collector walking what compiling left behind?')
     ap.add_argument('--load-s', type=float, default=0.0, help='run matrix products on the device for this many seconds '
                     'before the first pass (load_before_passes): is a slow first pass the device warming up?')
     ap.add_argument('--precision', default='bf16')
@@ -265,6 +329,7 @@ def main():
     ap.add_argument('--model-overrides', default=None, help='JSON MARConfig overrides')
     ap.add_argument('--smoke', action='store_true', help='tiny random model on the CPU (gloo)')
     a = ap.parse_args()
+    if a.profile: a.per_step = True                                     # the profile is kept in the per-step records
     if a.smoke:
         a.size, a.batch, a.steps, a.warmup, a.check_images, a.check_steps, a.device = 'tiny', 4, 2, 1, 4, 2, 'cpu'
         a.model_overrides = json.dumps({'encoder_depth': 1, 'decoder_depth': 1, 'diffloss_d': 1})
@@ -275,6 +340,7 @@ def main():
     if world < 2 and not a.one_gpu: raise SystemExit('run under torchrun with --nproc_per_node 2 (or more), or pass --one-gpu')
     if world > 1 and a.one_gpu: raise SystemExit('--one-gpu is for a single process (no torchrun)')
     torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False
+    if a.no_cudnn_sdp: torch.backends.cuda.enable_cudnn_sdp(False)     # SDPA falls back to flash / memory-efficient
     ov = json.loads(a.model_overrides) if a.model_overrides else {}
     teacher = random_mar(a.size, dev, seed=0, **ov)
     if world > 1:
@@ -287,8 +353,10 @@ def main():
     res['seconds'] = time.time() - t0
     res['device'] = device_name(dev)
     args = shlex.join(sys.argv[1:])                                     # the exact arguments, --warmup etc. included
-    res['command'] = (f'python tools/gpu/ddp_check.py {args}' if world == 1 else
-                      f'torchrun --standalone --nproc_per_node {world} tools/gpu/ddp_check.py {args}')
+    import os                                                           # and the environment settings the probes have used
+    env = ''.join(f'{k}={shlex.quote(os.environ[k])} ' for k in PROBE_ENV if k in os.environ)
+    res['command'] = env + (f'python tools/gpu/ddp_check.py {args}' if world == 1 else
+                            f'torchrun --standalone --nproc_per_node {world} tools/gpu/ddp_check.py {args}')
     passes = ', '.join(f'{t:.4f}' for t in res.get('s_per_step_1gpu_passes', []))
     out = Path(a.out)
     if rank == 0: out.mkdir(parents=True, exist_ok=True)
