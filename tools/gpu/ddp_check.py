@@ -45,7 +45,7 @@ Outputs on rank 0: ddp_check.json (metrics; fold it into results/bench/metrics.j
 `marval bench ... --ddp-json` or marval.bench.merge_ddp) and ddp_check.md.
 CPU smoke test (gloo, 2 processes): torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out /tmp/d --smoke
 """
-import argparse, copy, gc, json, resource, shlex, sys, time
+import argparse, contextlib, copy, gc, json, os, resource, shlex, sys, time
 from dataclasses import replace
 from pathlib import Path
 import torch
@@ -63,7 +63,7 @@ def flat_grad(ps): return torch.cat([p.grad.detach().flatten().float() for p in 
 def gpu_state(dev):
     "SM / memory clock (MHz), power (W) and temperature (C) of `dev` from nvidia-smi now, or None (CPU, no nvidia-smi)."
     if dev.type != 'cuda': return None
-    import os, subprocess
+    import subprocess
     i = dev.index if dev.index is not None else torch.cuda.current_device()
     visible = os.environ.get('CUDA_VISIBLE_DEVICES')                    # torch's index i is the i-th visible GPU
     gpu = visible.split(',')[i].strip() if visible else str(i)          # an index or a UUID: nvidia-smi -i takes both
@@ -171,15 +171,14 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         ru0, cpu0 = resource.getrusage(resource.RUSAGE_SELF), time.process_time()   # host page faults, CPU seconds
         ev = [torch.cuda.Event(enable_timing=True) for _ in range(a.steps + 1)] if a.per_step and dev.type == 'cuda' else None
         seg0 = segments(dev) if a.per_step else None
-        prof = kernel_profiler(dev, a.profile == 'host') if a.profile else None   # --profile: every kernel's device time (or op's host time)
-        if prof: prof.__enter__()
-        host, t0 = [], time.perf_counter()
-        if ev: ev[0].record()
-        for i in range(a.steps):
-            step(); host.append(time.perf_counter())                      # host time per step (no sync: when it queued)
-            if ev: ev[i + 1].record()
-        sync(dev)
-        if prof: prof.__exit__(None, None, None)
+        host = []
+        with kernel_profiler(dev, a.profile == 'host') if a.profile else contextlib.nullcontext() as prof:   # --profile
+            t0 = time.perf_counter()
+            if ev: ev[0].record()
+            for i in range(a.steps):
+                step(); host.append(time.perf_counter())                  # host time per step (no sync: when it queued)
+                if ev: ev[i + 1].record()
+            sync(dev)
         if ddp: dist.barrier()
         t = time.perf_counter() - t0
         if a.per_step:                                                    # GPU time between step boundaries (CUDA events)
@@ -252,10 +251,8 @@ def kernel_profiler(dev, host: bool = False):
 def kernel_table(prof, cpu: bool = False, top: int = 40) -> list[dict]:
     "The `top` kernels by total device time (µs) in one profiled pass, or with `cpu` host ops by self CPU time: name, calls, total µs."
     rows = []
-    for e in prof.key_averages():
-        us = getattr(e, 'device_time_total', None)
-        if us is None: us = getattr(e, 'cuda_time_total', 0)
-        if cpu: us = e.self_cpu_time_total                                # --profile host, or a CPU run: the ops' own CPU time
+    for e in prof.key_averages():                                       # --profile host, or a CPU run: the ops' own CPU time
+        us = e.self_cpu_time_total if cpu else getattr(e, 'device_time_total', getattr(e, 'cuda_time_total', 0))
         if us: rows.append(dict(name=e.key[:120], calls=e.count, us=float(us)))
     return sorted(rows, key=lambda r: -r['us'])[:top]
 
@@ -353,8 +350,8 @@ def main():
     res['seconds'] = time.time() - t0
     res['device'] = device_name(dev)
     args = shlex.join(sys.argv[1:])                                     # the exact arguments, --warmup etc. included
-    import os                                                           # and the environment settings the probes have used
-    env = ''.join(f'{k}={shlex.quote(os.environ[k])} ' for k in PROBE_ENV if k in os.environ)
+    env = ''.join(                                                      # and the environment settings the probes have used
+        f'{k}={shlex.quote(os.environ[k])} ' for k in PROBE_ENV if k in os.environ)
     res['command'] = env + (f'python tools/gpu/ddp_check.py {args}' if world == 1 else
                             f'torchrun --standalone --nproc_per_node {world} tools/gpu/ddp_check.py {args}')
     passes = ', '.join(f'{t:.4f}' for t in res.get('s_per_step_1gpu_passes', []))
