@@ -222,6 +222,10 @@ def test_ddp_check_cpu(tmp_path):
     assert o['load_before_passes']['seconds'] >= 0.2 and o['load_before_passes']['products'] > 0
     assert "first pass's distiller timed again" in md and '| 4 (first distiller again) |' in md
     assert all(len(p['gc_collections']) == 3 and p['minor_faults'] >= 0 and p['host_cpu_s'] > 0 for p in tr)
+    for p in tr[:3]:                                                   # masked-token counts; new = not met before in the process
+        assert len(p['masked']) == len(p['new_length']) == o['steps'] and all(isinstance(n, int) and n > 0 for n in p['masked'])
+    assert tr[1]['masked'] == tr[0]['masked'] and not any(tr[1]['new_length'] + tr[2]['new_length'])   # later passes replay
+    assert '| distinct lengths |' in md and f"| 1 (one-gpu) | {o['steps']} (host ms) |" in md
     r = subprocess.run([sys.executable, 'tools/gpu/ddp_check.py', '--out', str(tmp_path / 'prof'), '--smoke', '--one-gpu',
                         '--per-step', '--profile', 'host', '--gc-freeze', '--no-cudnn-sdp'], cwd=ROOT,
                        env=dict(env, CUDA_MODULE_LOADING='EAGER'), capture_output=True, text=True, timeout=600)
@@ -501,6 +505,28 @@ def test_26th_session_evidence():
     assert d['meta']['device'] == 'NVIDIA H100 80GB HBM3' and '--what distill --compile' in d['meta']['command']
     assert ips == {'plain': 276, 'compile': 438} and all(x['timed_shapes_warm'] for x in d['rows'])
     assert all(x['masked_tokens'] == x['warm_masked_tokens'][:len(x['masked_tokens'])] for x in d['rows'])
+
+def test_27th_session_evidence():
+    """The 27th session's H100 probe (results/bench/first_pass_h100/long_run.*): over a 300-step first pass, the steps at
+    a masked-token count the process had met before stay at the replayed pass's speed to the end (every length's cuDNN
+    attention plan stays cached), while the steps at a new count are slower."""
+    o = json.loads((ROOT / 'results' / 'bench' / 'first_pass_h100' / 'long_run.json').read_text())
+    assert o['device'] == 'NVIDIA H100 80GB HBM3' and o['steps'] == 300 and '--steps 300' in o['command']
+    first, second = o['per_step'][:2]
+    assert len(first['masked']) == len(first['new_length']) == len(first['ms_gpu']) == 300
+    assert first['masked'] == second['masked'] and not any(second['new_length'])     # the second pass replays the first
+    seen, new = set(), []                                                            # new_length as the script defines it
+    for n in first['masked']: new.append(n not in seen); seen.add(n)
+    diff = [a != b for a, b in zip(new, first['new_length'])]                      # at most the warm-up step's length
+    assert sum(diff) <= 1 and all(a for a, d in zip(new, diff) if d) and sum(first['new_length']) >= 70
+    mean = lambda xs: sum(xs) / len(xs)
+    rep = [(i, m) for i, (m, f) in enumerate(zip(first['ms_gpu'], first['new_length'])) if not f]
+    last = mean([m for i, m in rep if i >= 200])
+    ref = mean(second['ms_gpu'])
+    assert abs(last / ref - 1) < 0.03                                                # repeats in the last third: steady state
+    assert mean([m for m, f in zip(first['ms_gpu'], first['new_length']) if f]) > 1.15 * ref   # new lengths: plan builds
+    md = (ROOT / 'results' / 'bench' / 'first_pass_h100' / 'long_run.md').read_text()
+    assert '| 1 (one-gpu) | 300 (GPU ms) | 75 | 74, 286.6 | 226, 232.6 | 231.5 / 235.2 / 230.7 |' in md
 
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every

@@ -41,6 +41,11 @@
     (2.5 ms per call against 0.05 ms later): cuDNN builds an attention plan for every new sequence length, and the number
     of masked tokens changes every step. The later passes replay the same draws, so their lengths are cached. With
     `--no-cudnn-sdp` the first pass is within 1.4% of the next.
+    Does the plan cache keep every length over a long run? `--per-step` also records each step's masked-token count and
+    whether the process had met it before; the md splits each pass's steps into new and repeated lengths, the repeats
+    by thirds of the pass (a long first pass, e.g. `--one-gpu --steps 300`, whose repeats stay fast to its end: kept).
+    Measured (27th session, one H100, results/bench/first_pass_h100/long_run.md): over a 300-step first pass the
+    repeats took 231.5 / 235.2 / 230.7 ms by thirds against 231.3 ms replayed, the 74 new-length steps 286.6 ms: kept.
 Outputs on rank 0: ddp_check.json (metrics; fold it into results/bench/metrics.json with
 `marval bench ... --ddp-json` or marval.bench.merge_ddp) and ddp_check.md.
 CPU smoke test (gloo, 2 processes): torchrun --standalone --nproc_per_node 2 tools/gpu/ddp_check.py --out /tmp/d --smoke
@@ -158,12 +163,13 @@ def scaling(teacher, dev, rank, world, a, preset_size):
     tok, amp = MomentSampler(), autocast_for(dev, a.precision)
 
     trace = []                                                          # --per-step: one dict per timed pass, in order
+    seen = set()                                                        # masked-token counts (encoder lengths) met so far
 
     def timed(step, ddp: bool, what: str, warmup: int):
         """`warmup` steps, then `a.steps` timed ones; the pass's seconds. The same seed every pass: every pass draws the
         same masks and noise, so its work is the same."""
         torch.manual_seed(10 + rank)
-        for _ in range(warmup): step()
+        for _ in range(warmup): seen.add(step())                        # step() -> masked tokens per image
         sync(dev)
         if ddp: dist.barrier()
         if a.gc_freeze: gc.collect(); gc.freeze()                         # --gc-freeze: no old objects for the collector to walk
@@ -171,12 +177,13 @@ def scaling(teacher, dev, rank, world, a, preset_size):
         ru0, cpu0 = resource.getrusage(resource.RUSAGE_SELF), time.process_time()   # host page faults, CPU seconds
         ev = [torch.cuda.Event(enable_timing=True) for _ in range(a.steps + 1)] if a.per_step and dev.type == 'cuda' else None
         seg0 = segments(dev) if a.per_step else None
-        host = []
+        host, masked, new = [], [], []
         with kernel_profiler(dev, a.profile == 'host') if a.profile else contextlib.nullcontext() as prof:   # --profile
             t0 = time.perf_counter()
             if ev: ev[0].record()
             for i in range(a.steps):
-                step(); host.append(time.perf_counter())                  # host time per step (no sync: when it queued)
+                n = step(); host.append(time.perf_counter())              # host time per step (no sync: when it queued)
+                masked.append(n); new.append(n not in seen); seen.add(n)  # a length this process has not met yet?
                 if ev: ev[i + 1].record()
             sync(dev)
         if ddp: dist.barrier()
@@ -189,7 +196,7 @@ def scaling(teacher, dev, rank, world, a, preset_size):
                               gc_collections=[st['collections'] - c for st, c in zip(gc.get_stats(), gc0)],
                               kernels=kernel_table(prof, dev.type != 'cuda' or a.profile == 'host') if prof else None,
                               minor_faults=resource.getrusage(resource.RUSAGE_SELF).ru_minflt - ru0.ru_minflt,
-                              host_cpu_s=time.process_time() - cpu0))
+                              host_cpu_s=time.process_time() - cpu0, masked=masked, new_length=new))
         return t
 
     def build(ddp: bool):
@@ -272,6 +279,24 @@ def kernel_diff_lines(trace, top: int = 15) -> list[str]:
     return md + ['']
 
 
+def length_lines(trace) -> list[str]:
+    """Markdown: each pass's steps split by whether their masked-token count (the encoder's sequence length) was new to
+    the process, with the mean time of each group; the repeats also by thirds of the pass. A long first pass whose
+    repeats stay at the steady state through its last third means every length's cuDNN attention plan stayed cached."""
+    if not any(p.get('masked') for p in trace): return []
+    mean = lambda xs: f'{sum(xs) / len(xs):.1f}' if xs else '-'
+    md = ['| pass | steps | distinct lengths | steps at a new length: count, mean ms | at a length met before: count, mean ms '
+          '| repeats by thirds of the pass, mean ms |', '|---|---|---|---|---|---|']
+    for i, p in enumerate(trace):
+        ms, src = (p['ms_gpu'], 'GPU') if p.get('ms_gpu') else (p['ms_host'], 'host')
+        new = [m for m, f in zip(ms, p['new_length']) if f]
+        old = [(j, m) for j, (m, f) in enumerate(zip(ms, p['new_length'])) if not f]
+        thirds = [[m for j, m in old if k * len(ms) <= 3 * j < (k + 1) * len(ms)] for k in range(3)]
+        md.append(f"| {i + 1} ({p['what']}) | {len(ms)} ({src} ms) | {len(set(p['masked']))} | {len(new)}, {mean(new)} | "
+                  f"{len(old)}, {mean([m for _, m in old])} | {' / '.join(mean(t) for t in thirds)} |")
+    return md + ['']
+
+
 def diag_lines(res) -> list[str]:
     "Markdown lines for --load-s, --retime-first and --per-step (none when they were not asked for)."
     md, f = [], lambda v, fmt='.1f': '-' if v is None else format(v, fmt)
@@ -293,6 +318,7 @@ def diag_lines(res) -> list[str]:
                       f"{'/'.join(map(str, p.get('gc_collections') or [])) or '-'} | {p.get('minor_faults', '-')} | "
                       f"{f(p.get('host_cpu_s'), '.2f')} | {', '.join(f'{v:g}' for v in st.values()) or '-'} |")
         md.append('')
+        md += length_lines(res['per_step'])
         md += kernel_diff_lines(res['per_step'])
     return md
 
@@ -307,6 +333,7 @@ def main():
     ap.add_argument('--one-gpu-passes', type=int, default=2, help='timed one-GPU passes: one before the DDP pass, the rest after')
     ap.add_argument('--one-gpu', action='store_true', help='world size 1, no torchrun: only the one-GPU passes, in a row')
     ap.add_argument('--per-step', action='store_true', help='record every timed step: GPU ms (CUDA events), host ms, '
+                    'its masked-token count and whether the process met that count (the encoder\'s length) before, '
                     'and nvidia-smi clocks/power after each pass (per_step in the json)')
     ap.add_argument('--retime-first', action='store_true', help='time the first pass\'s distiller again after the '
                     'last pass (s_per_step_first_distiller_retimed): is a slow first pass the distiller or the process?')
