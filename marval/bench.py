@@ -533,6 +533,9 @@ def targets_table(metrics: dict) -> list[str]:
                 if f'previous.{s}.{key}' in metrics:
                     v, src = metrics[f'previous.{s}.{key}'], f"{s}, {metrics.get(f'previous.{s}.date', '?')} (older code)"; break
         met = '' if v is None else _fmt(v <= lim if op == '<=' else v >= lim)
+        if key.startswith('ddp.') and v is not None and metrics.get('ddp.one_gpu_first_pass_only'):
+            met += ' (upper figure: its one-GPU pass was timed once, first, with cuDNN plan builds)'
+        if key.startswith('ddp.') and v is not None and metrics.get('ddp.date'): src += f", {metrics['ddp.date']}"
         lines.append(f'| {what} (`{key}`) | {_fmt(v)} | {op} {lim:g} | {met} | {src if v is not None else "not measured"} |')
     return lines
 
@@ -586,10 +589,13 @@ def write_report(rows: list[dict], out_dir, name: str, meta: dict, metrics: bool
     return head
 
 def merge_ddp(out_dir, ddp_json) -> dict:
-    "Fold a `tools/gpu/ddp_check.py` result into `<out_dir>/metrics.json` (ddp.* keys)."
+    """Fold a `tools/gpu/ddp_check.py` result into `<out_dir>/metrics.json` (ddp.* keys). `ddp.one_gpu_first_pass_only`:
+    the result comes from the script before 2026-12-06, which timed the one-GPU pass once, first in the process; that
+    pass paid cuDNN's attention plan builds (`results/bench/first_pass_h100/`), so its scaling is an upper figure."""
     d = json.loads(Path(ddp_json).read_text())
     keys = {f'ddp.{k}': d[k] for k in ('scaling_2gpu', 'img_per_s_1gpu', 'img_per_s_2gpu', 'update_equal', 'world_size',
-                                       'batch_per_gpu', 'device') if k in d}
+                                       'batch_per_gpu', 'device', 'date') if k in d}
+    keys['ddp.one_gpu_first_pass_only'] = 's_per_step_1gpu_passes' not in d      # newer runs time it before and after DDP's
     update_json(Path(out_dir) / 'metrics.json', keys)
     return keys
 
