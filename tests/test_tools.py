@@ -443,7 +443,7 @@ def test_22nd_session_evidence():
     metrics.json keeps; in one process the first timed one-GPU GSIM pass was about 20% slower than the next two, the
     order effect the README cites against the 2-GPU run's efficiency of 1.087. Its H100 lease (nvidia_h100_run20.json,
     one_gpu_passes_h100*.json): the same order effect, with 5 and 25 warm-up steps; the MARVAL-H student at batch 256 at
-    1.62x and job 52 at 1.95x, the rows h100/metrics.json keeps."""
+    1.62x and job 52 at 1.95x, the rows h100/metrics.json kept (the teacher's until run 23, the 27th session)."""
     b = ROOT / 'results' / 'bench'
     r33 = json.loads((b / 'nvidia_h200_run33.json').read_text())
     (row,) = r33['rows']
@@ -467,7 +467,7 @@ def test_22nd_session_evidence():
     got = {(x['kind'], x['variant']): (round(x['median_s'], 2), round(x['speedup_vs_official'], 2)) for x in rows if x['check_ok']}
     assert got == {('student', 'triton+gelu+res'): (11.16, 1.62), ('teacher', 'compile-head+triton+gelu+res+head16'): (30.12, 1.95)}
     h = json.loads((b / 'h100' / 'metrics.json').read_text())
-    assert h['teacher.huge.bs256_x_official'] == rows[1]['speedup_vs_official'] and h['student.huge.bs256_variant'] == 'triton+gelu+res'
+    assert h['student.huge.bs256_variant'] == 'triton+gelu+res'
 
 def test_26th_session_evidence():
     """The 26th session's H100 lease (results/bench/first_pass_h100/, nvidia_h100_run21-22): the first one-GPU GSIM pass
@@ -509,7 +509,9 @@ def test_26th_session_evidence():
 def test_27th_session_evidence():
     """The 27th session's H100 probe (results/bench/first_pass_h100/long_run.*): over a 300-step first pass, the steps at
     a masked-token count the process had met before stay at the replayed pass's speed to the end (every length's cuDNN
-    attention plan stays cached), while the steps at a new count are slower."""
+    attention plan stays cached), while the steps at a new count are slower. Its run 23 (nvidia_h100_run23.json): fast=True's
+    MAR-H teacher at batch 256 without and with the head's multi-kernel reductions in one process, 29.67 against 29.69 s:
+    no gain; job 52's row is the one h100/metrics.json keeps (1.98x, still short of 2x)."""
     o = json.loads((ROOT / 'results' / 'bench' / 'first_pass_h100' / 'long_run.json').read_text())
     assert o['device'] == 'NVIDIA H100 80GB HBM3' and o['steps'] == 300 and '--steps 300' in o['command']
     first, second = o['per_step'][:2]
@@ -527,6 +529,14 @@ def test_27th_session_evidence():
     assert mean([m for m, f in zip(first['ms_gpu'], first['new_length']) if f]) > 1.15 * ref   # new lengths: plan builds
     md = (ROOT / 'results' / 'bench' / 'first_pass_h100' / 'long_run.md').read_text()
     assert '| 1 (one-gpu) | 300 (GPU ms) | 75 | 74, 286.6 | 226, 232.6 | 231.5 / 235.2 / 230.7 |' in md
+    b = ROOT / 'results' / 'bench'
+    r = json.loads((b / 'nvidia_h100_run23.json').read_text())
+    assert r['meta']['device'] == 'NVIDIA H100 80GB HBM3' and '--jobs 52,55 ' in r['meta']['command']
+    got = {x['variant']: round(x['median_s'], 2) for x in r['rows'] if x['check_ok'] and x['rel_l2_vs_plain'] < 0.05}
+    assert got == {'compile-head+triton+gelu+res+head16': 29.67, 'compile-head+triton+gelu+res+head16+mk': 29.69}
+    assert all(x['median_s'] > x['official_s'] / 2 for x in r['rows'])                 # 2x not met on this H100 either
+    h = json.loads((b / 'h100' / 'metrics.json').read_text())
+    assert h['teacher.huge.bs256_x_official'] == r['rows'][0]['speedup_vs_official'] and round(h['teacher.huge.bs256_x_official'], 2) == 1.98
 
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
