@@ -537,6 +537,9 @@ def test_27th_session_evidence():
     assert all(x['median_s'] > x['official_s'] / 2 for x in r['rows'])                 # 2x not met on this H100 either
     h = json.loads((b / 'h100' / 'metrics.json').read_text())
     assert h['teacher.huge.bs256_x_official'] == r['rows'][0]['speedup_vs_official'] and round(h['teacher.huge.bs256_x_official'], 2) == 1.98
+    (j32,) = json.loads((b / 'nvidia_h100_run24.json').read_text())['rows']             # job 32: uniform, all compiled
+    assert (j32['size'], j32['kind'], j32['batch'], j32['variant']) == ('base', 'teacher', 1, 'uniform+compile') and j32['check_ok']
+    assert round(j32['median_s'], 3) == 0.795 and h['teacher.base.bs1_s'] < j32['median_s']   # fast=True's 0.782 s stays
 
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
