@@ -527,15 +527,16 @@ def targets_table(metrics: dict) -> list[str]:
                   key=lambda s: str(metrics.get(f'previous.{s}.date', '')), reverse=True)
     for key, op, lim, what in TARGETS:
         v, src = metrics.get(key), metrics.get('ddp.device' if key.startswith('ddp.') else 'device', '')
-        if key.startswith('ddp.') and 'ddp.world_size' in metrics: src = f"{metrics['ddp.world_size']} x {src}"
+        ddp = key.startswith('ddp.') and v is not None                         # a 2-GPU result merged here (merge_ddp)
+        if ddp and 'ddp.world_size' in metrics: src = f"{metrics['ddp.world_size']} x {src}"
+        if ddp and metrics.get('ddp.date'): src += f", {metrics['ddp.date']}"
         if v is None:
             for s in prev:
                 if f'previous.{s}.{key}' in metrics:
                     v, src = metrics[f'previous.{s}.{key}'], f"{s}, {metrics.get(f'previous.{s}.date', '?')} (older code)"; break
         met = '' if v is None else _fmt(v <= lim if op == '<=' else v >= lim)
-        if key.startswith('ddp.') and v is not None and metrics.get('ddp.one_gpu_first_pass_only'):
+        if ddp and metrics.get('ddp.one_gpu_first_pass_only'):
             met += ' (upper figure: its one-GPU pass was timed once, first, with cuDNN plan builds)'
-        if key.startswith('ddp.') and v is not None and metrics.get('ddp.date'): src += f", {metrics['ddp.date']}"
         lines.append(f'| {what} (`{key}`) | {_fmt(v)} | {op} {lim:g} | {met} | {src if v is not None else "not measured"} |')
     return lines
 

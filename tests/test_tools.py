@@ -512,7 +512,8 @@ def test_27th_session_evidence():
     attention plan stays cached), while the steps at a new count are slower. Its run 23 (nvidia_h100_run23.json): fast=True's
     MAR-H teacher at batch 256 without and with the head's multi-kernel reductions in one process, 29.67 against 29.69 s:
     no gain; job 52's row is the one h100/metrics.json keeps (1.98x, still short of 2x)."""
-    o = json.loads((ROOT / 'results' / 'bench' / 'first_pass_h100' / 'long_run.json').read_text())
+    b = ROOT / 'results' / 'bench'
+    o = json.loads((b / 'first_pass_h100' / 'long_run.json').read_text())
     assert o['device'] == 'NVIDIA H100 80GB HBM3' and o['steps'] == 300 and '--steps 300' in o['command']
     first, second = o['per_step'][:2]
     assert len(first['masked']) == len(first['new_length']) == len(first['ms_gpu']) == 300
@@ -527,9 +528,8 @@ def test_27th_session_evidence():
     ref = mean(second['ms_gpu'])
     assert abs(last / ref - 1) < 0.03                                                # repeats in the last third: steady state
     assert mean([m for m, f in zip(first['ms_gpu'], first['new_length']) if f]) > 1.15 * ref   # new lengths: plan builds
-    md = (ROOT / 'results' / 'bench' / 'first_pass_h100' / 'long_run.md').read_text()
+    md = (b / 'first_pass_h100' / 'long_run.md').read_text()
     assert '| 1 (one-gpu) | 300 (GPU ms) | 75 | 74, 286.6 | 226, 232.6 | 231.5 / 235.2 / 230.7 |' in md
-    b = ROOT / 'results' / 'bench'
     r = json.loads((b / 'nvidia_h100_run23.json').read_text())
     assert r['meta']['device'] == 'NVIDIA H100 80GB HBM3' and '--jobs 52,55 ' in r['meta']['command']
     got = {x['variant']: round(x['median_s'], 2) for x in r['rows'] if x['check_ok'] and x['rel_l2_vs_plain'] < 0.05}
