@@ -21,12 +21,12 @@ def triton_available() -> bool:
 # %% auto #0
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
            'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES',
-           'ATTENTION_CASES', 'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear',
-           'reference_linear', 'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace',
-           'pick_mlp_config', 'fused_mlp', 'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks',
-           'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
-           'check_offset_ln', 'attn_blocks', 'attention_config', 'attention_triton', 'tune_attention',
-           'check_attention']
+           'ATTENTION_VARIANT_TILES', 'ATTENTION_CASES', 'triton_available', 'pick_config', 'pdl_available',
+           'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear', 'interpreter_check',
+           'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp', 'reference_mlp',
+           'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton',
+           'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_tile',
+           'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -829,17 +829,61 @@ if triton is not None:
         else: tl.store(ptrs, x, mask=mask)
 
     @triton.jit
+    def _attn_qk(q1, q2, kb, start, N, skn, d1, d2, HD, BN: tl.constexpr, D2: tl.constexpr, PREC: tl.constexpr,
+                 EVEN_N: tl.constexpr, FULL_D: tl.constexpr, SPLIT: tl.constexpr):
+        # the scores Q Kᵀ (BM, BN) fp32 of key block `start`: the [0, D1) block's product, then the [D1, D1 + D2) one's,
+        # added into it as its accumulator, or with SPLIT returned apart (s2; `s` otherwise), so that nothing reads the
+        # first product's result before both are issued (`_attn_pv` adds them); no -inf past N yet (`_attn_pv`)
+        rn = start + tl.arange(0, BN)                                        # (BN,) key rows
+        mk1 = ((rn[:, None] < N) | EVEN_N) & ((d1[None, :] < HD) | FULL_D)   # (BN, D1)
+        k1 = _tile_load(kb + rn[:, None] * skn + d1[None, :], mk1, EVEN_N and FULL_D)                   # (BN, D1)
+        s = tl.dot(q1, tl.trans(k1), input_precision=PREC)                   # (BM, BN) fp32
+        s2 = s
+        if D2 > 0:
+            mk2 = ((rn[:, None] < N) | EVEN_N) & ((d2[None, :] < HD) | FULL_D)   # (BN, D2)
+            k2 = _tile_load(kb + rn[:, None] * skn + d2[None, :], mk2, EVEN_N and FULL_D)               # (BN, D2)
+            if SPLIT: s2 = tl.dot(q2, tl.trans(k2), input_precision=PREC)    # (BM, BN)
+            else: s = tl.dot(q2, tl.trans(k2), s, input_precision=PREC)
+        return s, s2
+
+    @triton.jit
+    def _attn_pv(s, s2, m_i, l_i, acc1, acc2, vb, start, N, svn, d1, d2, HD, qk_scale, BN: tl.constexpr,
+                 D2: tl.constexpr, PREC: tl.constexpr, EVEN_N: tl.constexpr, FULL_D: tl.constexpr, SPLIT: tl.constexpr):
+        # one step of the online softmax over key block `start` with its scores (s, s2 from `_attn_qk`): the running
+        # max m_i and sum l_i (BM,), the accumulators acc1 (BM, D1) and acc2 (BM, D2) rescaled and P V added
+        rn = start + tl.arange(0, BN)                                        # (BN,) key rows
+        if SPLIT and D2 > 0: s = s + s2                                      # (BM, BN) the two width blocks' scores
+        if not EVEN_N: s = tl.where(rn[None, :] < N, s, float('-inf'))      # no keys past N
+        m_new = tl.maximum(m_i, tl.max(s, 1) * qk_scale)                     # (BM,) qk_scale > 0 commutes with max
+        p = tl.math.exp2(s * qk_scale - m_new[:, None])                      # (BM, BN) one FMA: scores · log2(e) / √d − max
+        alpha = tl.math.exp2(m_i - m_new)                                    # (BM,) rescales what came before
+        l_i = l_i * alpha + tl.sum(p, 1)
+        mk1 = ((rn[:, None] < N) | EVEN_N) & ((d1[None, :] < HD) | FULL_D)   # (BN, D1)
+        v1 = _tile_load(vb + rn[:, None] * svn + d1[None, :], mk1, EVEN_N and FULL_D)                   # (BN, D1)
+        acc1 = tl.dot(p.to(v1.dtype), v1, acc1 * alpha[:, None], input_precision=PREC)
+        if D2 > 0:
+            mk2 = ((rn[:, None] < N) | EVEN_N) & ((d2[None, :] < HD) | FULL_D)   # (BN, D2)
+            v2 = _tile_load(vb + rn[:, None] * svn + d2[None, :], mk2, EVEN_N and FULL_D)               # (BN, D2)
+            acc2 = tl.dot(p.to(v2.dtype), v2, acc2 * alpha[:, None], input_precision=PREC)
+        return m_new, l_i, acc1, acc2
+
+    @triton.jit
     def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, H, M, N, HD, qk_scale,
                      sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som,
                      BM: tl.constexpr, BN: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr, PREC: tl.constexpr,
-                     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, FULL_D: tl.constexpr):
-        # O = softmax(Q Kᵀ / √d) V for one (batch, head) (axis 0) and BM query rows (axis 1), the online softmax over
-        # key blocks of BN; the head width in two blocks [0, D1) and [D1, D1 + D2), masked to HD; PREC: the products'
-        # input precision ('ieee' for float32 inputs, the exact reference; 'tf32' otherwise, where it does not apply).
+                     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, FULL_D: tl.constexpr, M_FAST: tl.constexpr,
+                     PIPE: tl.constexpr):
+        # O = softmax(Q Kᵀ / √d) V for one (batch, head) and BM query rows, the online softmax over key blocks of BN;
+        # the head width in two blocks [0, D1) and [D1, D1 + D2), masked to HD; PREC: the products' input precision
+        # ('ieee' for float32 inputs, the exact reference; 'tf32' otherwise, where it does not apply).
         # EVEN_M / EVEN_N: BM divides M / BN divides N, FULL_D: D1 + D2 == HD; each drops its masks (and EVEN_N the
         # -inf fill of keys past N), which MAR's shapes (320 rows, heads of 64 and 80) mostly allow.
+        # M_FAST: the grid is (⌈M/BM⌉, B·H), a (batch, head)'s query blocks launched one after the other (they read the
+        # same keys and values, then still in L2); else (B·H, ⌈M/BM⌉). PIPE: block j+1's scores are issued before block
+        # j's softmax, which may then overlap them (the scores of one block ahead held in registers).
         qk_scale = tl.cast(qk_scale, tl.float32)     # a Python float: fp32 here, fp64 when Inductor launches the kernel
-        bh, pm = tl.program_id(0), tl.program_id(1)
+        if M_FAST: bh, pm = tl.program_id(1), tl.program_id(0)
+        else: bh, pm = tl.program_id(0), tl.program_id(1)
         b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
         rm = pm * BM + tl.arange(0, BM)                                      # (BM,) query rows
         d1 = tl.arange(0, D1)                                                # (D1,)
@@ -852,36 +896,41 @@ if triton is not None:
             mq2 = ((rm[:, None] < M) | EVEN_M) & ((d2[None, :] < HD) | FULL_D)
             q2 = _tile_load(qb + rm[:, None] * sqm + d2[None, :], mq2, EVEN_M and FULL_D)               # (BM, D2)
             acc2 = tl.zeros((BM, D2), dtype=tl.float32)
+        else:                                                                # placeholders, never read (D2 = 0)
+            d2, mq2, q2, acc2 = d1, mq1, q1, tl.zeros((BM, 16), dtype=tl.float32)
         m_i = tl.full((BM,), float('-inf'), tl.float32)                      # running row max (base 2, scaled)
         l_i = tl.zeros((BM,), dtype=tl.float32)                              # running row sum of P
-        for start in range(0, N, BN):
-            rn = start + tl.arange(0, BN)                                    # (BN,) key rows
-            mk1 = ((rn[:, None] < N) | EVEN_N) & ((d1[None, :] < HD) | FULL_D)   # (BN, D1)
-            k1 = _tile_load(kb + rn[:, None] * skn + d1[None, :], mk1, EVEN_N and FULL_D)               # (BN, D1)
-            s = tl.dot(q1, tl.trans(k1), input_precision=PREC)               # (BM, BN) fp32
-            if D2 > 0:
-                mk2 = ((rn[:, None] < N) | EVEN_N) & ((d2[None, :] < HD) | FULL_D)   # (BN, D2)
-                k2 = _tile_load(kb + rn[:, None] * skn + d2[None, :], mk2, EVEN_N and FULL_D)           # (BN, D2)
-                s = tl.dot(q2, tl.trans(k2), s, input_precision=PREC)
-            if not EVEN_N: s = tl.where(rn[None, :] < N, s, float('-inf'))  # no keys past N
-            m_new = tl.maximum(m_i, tl.max(s, 1) * qk_scale)                 # (BM,) qk_scale > 0 commutes with max
-            p = tl.math.exp2(s * qk_scale - m_new[:, None])                  # (BM, BN) one FMA: scores · log2(e) / √d − max
-            alpha = tl.math.exp2(m_i - m_new)                                # (BM,) rescales what came before
-            l_i = l_i * alpha + tl.sum(p, 1)
-            v1 = _tile_load(vb + rn[:, None] * svn + d1[None, :], mk1, EVEN_N and FULL_D)               # (BN, D1)
-            acc1 = tl.dot(p.to(v1.dtype), v1, acc1 * alpha[:, None], input_precision=PREC)
-            if D2 > 0:
-                v2 = _tile_load(vb + rn[:, None] * svn + d2[None, :], mk2, EVEN_N and FULL_D)           # (BN, D2)
-                acc2 = tl.dot(p.to(v2.dtype), v2, acc2 * alpha[:, None], input_precision=PREC)
-            m_i = m_new
+        if PIPE:
+            s, s2 = _attn_qk(q1, q2, kb, 0, N, skn, d1, d2, HD, BN, D2, PREC, EVEN_N, FULL_D, True)
+            for start in range(0, N - BN, BN):                               # every key block but the last
+                s_next, s2_next = _attn_qk(q1, q2, kb, start + BN, N, skn, d1, d2, HD, BN, D2, PREC, EVEN_N, FULL_D, True)
+                m_i, l_i, acc1, acc2 = _attn_pv(s, s2, m_i, l_i, acc1, acc2, vb, start, N, svn, d1, d2, HD, qk_scale,
+                                                BN, D2, PREC, EVEN_N, FULL_D, True)
+                s, s2 = s_next, s2_next
+            m_i, l_i, acc1, acc2 = _attn_pv(s, s2, m_i, l_i, acc1, acc2, vb, (N - 1) // BN * BN, N, svn, d1, d2, HD,
+                                            qk_scale, BN, D2, PREC, EVEN_N, FULL_D, True)
+        else:
+            for start in range(0, N, BN):
+                s, s2 = _attn_qk(q1, q2, kb, start, N, skn, d1, d2, HD, BN, D2, PREC, EVEN_N, FULL_D, False)
+                m_i, l_i, acc1, acc2 = _attn_pv(s, s2, m_i, l_i, acc1, acc2, vb, start, N, svn, d1, d2, HD, qk_scale,
+                                                BN, D2, PREC, EVEN_N, FULL_D, False)
         ob = o_ptr + b * sob + h * soh
         _tile_store(ob + rm[:, None] * som + d1[None, :], (acc1 / l_i[:, None]).to(o_ptr.dtype.element_ty), mq1, EVEN_M and FULL_D)
         if D2 > 0:
             _tile_store(ob + rm[:, None] * som + d2[None, :], (acc2 / l_i[:, None]).to(o_ptr.dtype.element_ty), mq2, EVEN_M and FULL_D)
 
-ATTENTION_CONFIGS: dict = {}   # (head width, dtype, B·H) -> (BM, BN, num_warps, num_stages), filled by `tune_attention`
+ATTENTION_CONFIGS: dict = {}   # (head width, dtype, B·H) -> a tile (BM, BN, num_warps, num_stages[, m_fast, pipe]), filled by `tune_attention`
 
-def attention_config(d: int, dtype: torch.dtype = torch.bfloat16, bh: int | None = None) -> tuple[int, int, int, int]:
+def attention_tile(config: tuple) -> tuple[int, int, int, int, bool, bool]:
+    """A tile of `attention_triton` in full: (BM, BN, num_warps, num_stages, m_fast, pipe); a 4-tuple (the tiles before
+    2026-12-07) has both flags off. m_fast: query blocks of one (batch, head) launched together (`_attn_kernel`'s
+    M_FAST); pipe: the next key block's scores issued before this one's softmax (PIPE)."""
+    if len(config) not in (4, 6): raise ValueError(f'an attention tile is (BM, BN, warps, stages[, m_fast, pipe]); got {config!r}')
+    BM, BN, warps, stages, *flags = config
+    m_fast, pipe = (bool(f) for f in flags) if flags else (False, False)
+    return int(BM), int(BN), int(warps), int(stages), m_fast, pipe
+
+def attention_config(d: int, dtype: torch.dtype = torch.bfloat16, bh: int | None = None) -> tuple:
     """(BM, BN, num_warps, num_stages) for head width d and bh = B·H (batch × heads): the tile `tune_attention` found
     at the nearest B·H (by ratio) for this width and dtype, the one tuned at the largest if bh is None; else
     (64, 64, 4, 2). The grid has B·H·⌈M/BM⌉ programs: at batch 1 a few dozen, so the best tile depends on B·H."""
@@ -893,8 +942,8 @@ def attention_config(d: int, dtype: torch.dtype = torch.bfloat16, bh: int | None
 def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: tuple | None = None) -> torch.Tensor:
     """`F.scaled_dot_product_attention(q, k, v)` (no mask, no dropout, scale d^-1/2) as one Triton kernel: q (B, H, M, d),
     k and v (B, H, N, d), any strides with the last one 1 -> (B, H, M, d), a view of a contiguous (B, M, H, d) tensor
-    (so `.transpose(1, 2).reshape(B, M, H·d)` costs nothing). `config` = (BM, BN, num_warps, num_stages), default
-    `attention_config(d, dtype, B·H)`."""
+    (so `.transpose(1, 2).reshape(B, M, H·d)` costs nothing). `config` = (BM, BN, num_warps, num_stages[, m_fast,
+    pipe]) (`attention_tile`), default `attention_config(d, dtype, B·H)`."""
     if not triton_available():
         raise RuntimeError('attention_triton needs Triton and a CUDA device (or TRITON_INTERPRET=1 for the CPU interpreter)')
     if q.dim() != 4 or k.shape != v.shape or k.dim() != 4 or q.shape[:2] != k.shape[:2] or q.shape[3] != k.shape[3]:
@@ -907,14 +956,17 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
     q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
     o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d)
     if M and B * H:
-        BM, BN, warps, stages = config or attention_config(d, q.dtype, B * H)
+        BM, BN, warps, stages, m_fast, pipe = attention_tile(config or attention_config(d, q.dtype, B * H))
         D1, D2 = attn_blocks(d)
-        _attn_kernel[(B * H, triton.cdiv(M, BM))](
+        m_fast = m_fast and B * H < 65536                                    # a grid's 2nd axis holds at most 65535
+        grid = (triton.cdiv(M, BM), B * H) if m_fast else (B * H, triton.cdiv(M, BM))
+        _attn_kernel[grid](
             q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
             q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
             v.stride(0), v.stride(1), v.stride(2), o.stride(0), o.stride(2), o.stride(1),
             BM=BM, BN=BN, D1=D1, D2=D2, PREC='ieee' if q.dtype == torch.float32 else 'tf32',
-            EVEN_M=M % BM == 0, EVEN_N=N % BN == 0, FULL_D=D1 + D2 == d, num_warps=warps, num_stages=stages)
+            EVEN_M=M % BM == 0, EVEN_N=N % BN == 0, FULL_D=D1 + D2 == d, M_FAST=m_fast, PIPE=pipe,
+            num_warps=warps, num_stages=stages)
     return o.transpose(1, 2)                                                 # (B, H, M, d)
 
 def _qkv_views(B, H, N, d, device, dtype, gen):
@@ -925,10 +977,14 @@ def _qkv_views(B, H, N, d, device, dtype, gen):
 # softmax) were timed too at batch 1 on an H100 (results/bench/attention_base_bs1.md) and never won: left out.
 ATTENTION_TILES = [(BM, BN, warps, stages) for BM in (16, 32, 64, 128) for BN in (32, 64, 128)
                    for warps in (4, 8) for stages in (2, 3)]
+# The two launch/schedule flags (`attention_tile`) on the tiles that win at batch 256, timed by
+# `tools/gpu/attn_bench.py --variants` (`tune_attention(tiles=ATTENTION_TILES + ATTENTION_VARIANT_TILES)`).
+ATTENTION_VARIANT_TILES = [(BM, BN, warps, stages, m_fast, pipe) for m_fast, pipe in ((True, False), (False, True), (True, True))
+                           for BM in (64, 128) for BN in (32, 64) for warps in (4, 8) for stages in (2, 3)]
 
 def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B: int = 256, H: int = 16, N: int = 320,
-                   reps: int = 10, keep: bool = True, graph: bool = True) -> list[dict]:
-    """Time `attention_triton` on a CUDA device for each tile of `ATTENTION_TILES` (BM, BN, warps, stages) at
+                   reps: int = 10, keep: bool = True, graph: bool = True, tiles: list | None = None) -> list[dict]:
+    """Time `attention_triton` on a CUDA device for each tile of `tiles` (default `ATTENTION_TILES`) at
     (B, H, N, N, d) (the default: a MAR-H decoder at batch 128 with CFG), with `F.scaled_dot_product_attention` as the
     reference; `keep`: the fastest tile goes into `ATTENTION_CONFIGS` under (d, dtype, B·H) (call it before capturing
     CUDA graphs; `FastSampler` does, per batch size). `graph`: time the calls replayed in a CUDA graph (`cuda_time_us`),
@@ -944,7 +1000,7 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     add = lambda what, us, **kw: out.append(dict(what=what, d=d, B=B, H=H, N=N, dtype=str(dtype).split('.')[-1],
                                                  us=us, tflops=flops / us / 1e6, timing='graph' if graph else 'eager', **kw))
     add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
-    for cfg in ATTENTION_TILES:
+    for cfg in (ATTENTION_TILES if tiles is None else tiles):
         try: us = time_us(lambda: attention_triton(q, k, v, config=cfg))
         except Exception as e:                                               # out of shared memory / registers
             add('triton', float('inf'), config=list(cfg), error=type(e).__name__); continue

@@ -154,16 +154,25 @@ def test_bench_levers_plan(tmp_path):
     assert [len(x['runs']) for x in json.loads((tmp_path / 'rep.json').read_text())['rows']] == [3]   # --repeats: timed calls
     assert _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--repeats', '0').returncode == 2
 
-def test_bench_levers_eager_tuning(monkeypatch):
-    "--attention-tuning eager: the samplers' tile tuning (`FastSampler._tune_attention` -> tune_attention) runs eagerly."
+def test_bench_levers_attention_tuning(monkeypatch):
+    """--attention-tuning eager / --attention-tiles variants: the samplers' tile tuning (`FastSampler._tune_attention` ->
+    tune_attention) runs eagerly / over the variant tiles too; by default it is left as the sampler asks."""
     from marval import fast_sampling, kernels
     calls = []
     monkeypatch.setattr(fast_sampling, 'tune_attention', fast_sampling.tune_attention)    # restored after the test
     assert fast_sampling.tune_attention is kernels.tune_attention             # the default: as the sampler asks
+    original = kernels.tune_attention
     monkeypatch.setattr(kernels, 'tune_attention', lambda *a, **k: calls.append((a, k)))
-    _gpu_tool('bench_levers').eager_attention_tuning()
+    tuning = _gpu_tool('bench_levers').attention_tuning
+    tuning()
+    assert fast_sampling.tune_attention is original                          # nothing asked: unchanged
+    tuning(eager=True)
     fast_sampling.tune_attention(64, graph=True, B=1)                        # what `_tune_attention` passes on a GPU
     assert calls == [((64,), dict(graph=False, B=1))]
+    tuning(variants=True)
+    fast_sampling.tune_attention(80, graph=True, B=2)
+    assert calls[-1] == ((80,), dict(graph=True, B=2, tiles=kernels.ATTENTION_TILES + kernels.ATTENTION_VARIANT_TILES))
+    assert len(calls[-1][1]['tiles']) == 48 + 48 and all(len(t) == 6 for t in kernels.ATTENTION_VARIANT_TILES)
 
 def test_profile_step_smoke(tmp_path):
     "tools/gpu/profile_step.py on the CPU (tiny model, CPU ops): the report and its per-kind FLOP rates are written."

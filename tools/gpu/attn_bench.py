@@ -8,13 +8,16 @@ the kernel's check against SDPA runs first (bf16).
     PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py --out $OUT/attn
     # the MARVAL-B student's shapes at batch 1 (12 heads of 64; the decoder's 320 rows, a short encoder's 128):
     PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py --out $OUT/attn --sizes base --batch 1 --lengths 320,128
+    # the launch/schedule flags too (`ATTENTION_VARIANT_TILES`: query blocks of a head launched together, the next key
+    # block's scores issued before this one's softmax), each variant checked against SDPA first:
+    PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py --out $OUT/attn --sizes huge --lengths 320,128 --variants
 
 Writes attention.md / attention.json to --out. Needs a CUDA device with Triton.
 """
 import argparse, datetime, json, sys
 from pathlib import Path
 import torch
-from marval.kernels import tune_attention, check_attention
+from marval.kernels import tune_attention, check_attention, ATTENTION_TILES, ATTENTION_VARIANT_TILES
 
 SHAPES = {'base': (12, 64), 'huge': (16, 80)}   # heads, head width
 
@@ -27,16 +30,24 @@ def main(argv=None):
     ap.add_argument('--lengths', default='320,128', help='sequence lengths (decoder: 64 buffer + 256 tokens)')
     ap.add_argument('--reps', type=int, default=10)
     ap.add_argument('--eager', action='store_true', help='time eager launches instead of CUDA-graph replays')
+    ap.add_argument('--variants', action='store_true', help='also time ATTENTION_VARIANT_TILES (m_fast, pipe)')
     a = ap.parse_args(argv)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     dev = torch.cuda.get_device_name()
     checks = check_attention('cuda', torch.bfloat16)
     print('check (bf16 vs SDPA in fp32):', ', '.join(f"d {r['d']} M {r['M']} N {r['N']}: {r['rel_l2']:.1e}" for r in checks), flush=True)
+    tiles = ATTENTION_TILES + (ATTENTION_VARIANT_TILES if a.variants else [])
+    if a.variants:                                                       # each flag pair checked once, on a tile that takes it
+        for cfg in [(64, 32, 4, 2, True, False), (64, 32, 4, 2, False, True), (128, 64, 4, 3, True, True)]:
+            rs = check_attention('cuda', torch.bfloat16, config=cfg)
+            checks += [dict(r, config=list(cfg)) for r in rs]
+            print(f'check {cfg}:', 'ok' if all(r['ok'] for r in rs) else 'FAILED', f"max rel. L2 {max(r['rel_l2'] for r in rs):.1e}", flush=True)
     rows = []
     for s in a.sizes.split(','):
         H, d = SHAPES[s]
         for N in map(int, a.lengths.split(',')):
-            rs = tune_attention(d, torch.bfloat16, 'cuda', B=a.batch, H=H, N=N, reps=a.reps, keep=False, graph=not a.eager)
+            rs = tune_attention(d, torch.bfloat16, 'cuda', B=a.batch, H=H, N=N, reps=a.reps, keep=False, graph=not a.eager,
+                                tiles=tiles)
             rows += [dict(r, size=s) for r in rs]
             ref, best = rs[0], next(r for r in rs if r['best'])
             print(f"{s:5s} H {H} d {d} N {N}: sdpa {ref['us']:.0f} us ({ref['tflops']:.0f} TFLOP/s), triton best "
@@ -46,11 +57,15 @@ def main(argv=None):
     (out / 'attention.json').write_text(json.dumps(dict(meta, rows=rows), indent=1))
     md = [f"# Attention, bf16: `attention_triton` against PyTorch's SDPA\n\n{dev}, torch {torch.__version__}, {meta['date']}; "
           f"command: `{meta['command']}`; each call timed as {'an eager launch' if a.eager else 'a CUDA-graph replay'}\n", 'Check against SDPA (fp32 reference), rel. L2: ' +
-          ', '.join(f"d {r['d']} (M {r['M']}, N {r['N']}) {r['rel_l2']:.1e}{'' if r['ok'] else ' FAILED'}" for r in checks) + '\n',
-          '| size | B | H | N | d | what | BM, BN, warps, stages | µs | TFLOP/s | fastest tile |', '|---|---|---|---|---|---|---|---|---|---|']
+          ', '.join(f"d {r['d']} (M {r['M']}, N {r['N']}{', tile ' + str(tuple(r['config'])) if 'config' in r else ''}) {r['rel_l2']:.1e}"
+                    f"{'' if r['ok'] else ' FAILED'}" for r in checks) + '\n',
+          '| size | B | H | N | d | what | BM, BN, warps, stages | m_fast | pipe | µs | TFLOP/s | fastest tile |',
+          '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
-        md.append(f"| {r['size']} | {r['B']} | {r['H']} | {r['N']} | {r['d']} | {r['what']} | {', '.join(map(str, r.get('config', [])))} "
-                  f"| {r['us']:.1f} | {r['tflops']:.0f} | {'yes' if r['best'] else ''} |")
+        cfg = r.get('config', [])
+        flags = ['yes' if f else '' for f in cfg[4:6]] if len(cfg) == 6 else ['', '']
+        md.append(f"| {r['size']} | {r['B']} | {r['H']} | {r['N']} | {r['d']} | {r['what']} | {', '.join(map(str, cfg[:4]))} "
+                  f"| {flags[0]} | {flags[1]} | {r['us']:.1f} | {r['tflops']:.0f} | {'yes' if r['best'] else ''} |")
     (out / 'attention.md').write_text('\n'.join(md) + '\n')
 
 

@@ -47,6 +47,9 @@ every job: a call cut by its time limit keeps what it measured; rebuild metrics.
     # (now), on one lease: two processes, since the tuned tiles stay for the process
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --attention-tuning eager --name eager_tile
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --name graph_tile
+    # job 52 with the attention tiles' launch/schedule flags among the tuner's candidates, against job 52 (two processes)
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 52 --repeats 1 --name te_plain
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 52 --repeats 1 --attention-tiles variants --name te_var
     # an A/B of two variants of one configuration in one process (the plain reference built once, for the first):
     # job 52 against job 56, fast=True's MAR-H teacher at batch 256 without and with the multi-kernel picks at the most rows
     PYTHONPATH=$PWD timeout 570 python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 400 --jobs 52,56 --repeats 1 --name ab
@@ -113,12 +116,15 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     return js
 
 
-def eager_attention_tuning():
-    """Make every `FastSampler` of this process time our attention kernel's tiles as eager launches
-    (`tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays: the old tuner, for a
-    comparison of the two on one lease."""
+def attention_tuning(eager: bool = False, variants: bool = False):
+    """Make every `FastSampler` of this process time our attention kernel's tiles as eager launches (`eager`:
+    `tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays, and/or over
+    `ATTENTION_TILES + ATTENTION_VARIANT_TILES` (`variants`: the launch/schedule flags too) instead of `ATTENTION_TILES`:
+    for a comparison on one lease (two processes, since the tuned tiles stay for the process)."""
     from marval import fast_sampling, kernels
-    fast_sampling.tune_attention = lambda *a, **k: kernels.tune_attention(*a, **dict(k, graph=False))
+    extra = dict(graph=False) if eager else {}
+    if variants: extra['tiles'] = kernels.ATTENTION_TILES + kernels.ATTENTION_VARIANT_TILES
+    if extra: fast_sampling.tune_attention = lambda *a, **k: kernels.tune_attention(*a, **dict(k, **extra))
 
 
 def main(argv=None):
@@ -135,8 +141,10 @@ def main(argv=None):
                     '1 fits a long job, e.g. the compiled MAR-H teacher at batch 256, into one 600 s call')
     ap.add_argument('--attention-tuning', choices=['graph', 'eager'], default='graph',
                     help="how the samplers time our attention kernel's tiles (eager: the tuner before 2026-12-06)")
+    ap.add_argument('--attention-tiles', choices=['plain', 'variants'], default='plain',
+                    help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels)")
     a = ap.parse_args(argv)
-    if a.attention_tuning == 'eager': eager_attention_tuning()
+    attention_tuning(eager=a.attention_tuning == 'eager', variants=a.attention_tiles == 'variants')
     kw = {}
     if a.smoke:
         js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False,
