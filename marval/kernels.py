@@ -26,7 +26,7 @@ __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_
            'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp', 'reference_mlp',
            'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton',
            'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_tile',
-           'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
+           'attention_grid', 'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -930,6 +930,13 @@ def attention_tile(config: tuple) -> tuple[int, int, int, int, bool, bool]:
     m_fast, pipe = (bool(f) for f in flags) if flags else (False, False)
     return int(BM), int(BN), int(warps), int(stages), m_fast, pipe
 
+def attention_grid(bh: int, M: int, BM: int, m_fast: bool) -> tuple[tuple[int, int], bool]:
+    """`_attn_kernel`'s grid for bh = B·H (batch × heads) and M query rows in blocks of BM, and its M_FAST flag:
+    (⌈M/BM⌉, bh) with m_fast (a head's query blocks launched one after the other), else (bh, ⌈M/BM⌉); m_fast only
+    where bh fits the grid's second axis (at most 65535)."""
+    mb, m_fast = -(-M // BM), m_fast and bh < 65536
+    return ((mb, bh) if m_fast else (bh, mb)), m_fast
+
 def attention_config(d: int, dtype: torch.dtype = torch.bfloat16, bh: int | None = None) -> tuple:
     """(BM, BN, num_warps, num_stages) for head width d and bh = B·H (batch × heads): the tile `tune_attention` found
     at the nearest B·H (by ratio) for this width and dtype, the one tuned at the largest if bh is None; else
@@ -958,8 +965,7 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
     if M and B * H:
         BM, BN, warps, stages, m_fast, pipe = attention_tile(config or attention_config(d, q.dtype, B * H))
         D1, D2 = attn_blocks(d)
-        m_fast = m_fast and B * H < 65536                                    # a grid's 2nd axis holds at most 65535
-        grid = (triton.cdiv(M, BM), B * H) if m_fast else (B * H, triton.cdiv(M, BM))
+        grid, m_fast = attention_grid(B * H, M, BM, m_fast)
         _attn_kernel[grid](
             q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
             q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
