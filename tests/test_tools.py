@@ -153,6 +153,10 @@ def test_bench_levers_plan(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert [len(x['runs']) for x in json.loads((tmp_path / 'rep.json').read_text())['rows']] == [3]   # --repeats: timed calls
     assert _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--repeats', '0').returncode == 2
+    r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '1', '--attention-tiles', 'ab', '--name', 'x')
+    assert r.returncode == 0, r.stderr[-2000:]                                # one process, two reports: plain tiles, then variants
+    assert [len(json.loads((tmp_path / f'x_{v}.json').read_text())['rows']) for v in ('plain', 'variants')] == [1, 1]
+    assert r.stdout.count('attention tiles tuned:') == 2
 
 def test_bench_levers_attention_tuning(monkeypatch):
     """--attention-tuning eager / --attention-tiles variants: the samplers' tile tuning (`FastSampler._tune_attention` ->

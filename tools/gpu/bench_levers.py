@@ -47,9 +47,9 @@ every job: a call cut by its time limit keeps what it measured; rebuild metrics.
     # (now), on one lease: two processes, since the tuned tiles stay for the process
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --attention-tuning eager --name eager_tile
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 48 --name graph_tile
-    # job 52 with the attention tiles' launch/schedule flags among the tuner's candidates, against job 52 (two processes)
-    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 52 --repeats 1 --name te_plain
-    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 52 --repeats 1 --attention-tiles variants --name te_var
+    # job 52 with the attention tiles' launch/schedule flags among the tuner's candidates (`--attention-tiles variants`),
+    # against job 52, in one process (te_plain.*, then te_variants.*; the tuned tiles printed after each)
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 52 --repeats 1 --attention-tiles ab --name te
     # an A/B of two variants of one configuration in one process (the plain reference built once, for the first):
     # job 52 against job 56, fast=True's MAR-H teacher at batch 256 without and with the multi-kernel picks at the most rows
     PYTHONPATH=$PWD timeout 570 python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 400 --jobs 52,56 --repeats 1 --name ab
@@ -141,8 +141,10 @@ def main(argv=None):
                     '1 fits a long job, e.g. the compiled MAR-H teacher at batch 256, into one 600 s call')
     ap.add_argument('--attention-tuning', choices=['graph', 'eager'], default='graph',
                     help="how the samplers time our attention kernel's tiles (eager: the tuner before 2026-12-06)")
-    ap.add_argument('--attention-tiles', choices=['plain', 'variants'], default='plain',
-                    help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels)")
+    ap.add_argument('--attention-tiles', choices=['plain', 'variants', 'ab'], default='plain',
+                    help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels); ab: the "
+                         "jobs twice in this process, with the plain tiles (report NAME_plain), then, the tuned tiles "
+                         "forgotten, with the variants too (NAME_variants)")
     a = ap.parse_args(argv)
     attention_tuning(eager=a.attention_tuning == 'eager', variants=a.attention_tiles == 'variants')
     kw = {}
@@ -162,9 +164,17 @@ def main(argv=None):
     print(f'torch {torch.__version__}, {torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"}', flush=True)
     t0 = time.time()
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py ' + shlex.join(sys.argv[1:] if argv is None else argv)
-    r = bench.run_plan(js, a.out, name=a.name, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
-    print(f'\n== headline ({time.time() - t0:.0f} s) ==')
-    for k in sorted(r['headline']): print(f'{k:45s} {r["headline"][k]}')
+    from marval import kernels
+    passes = [(a.name, False)] if a.attention_tiles != 'ab' else [(f'{a.name or "ab"}_plain', False), (f'{a.name or "ab"}_variants', True)]
+    for name, variants in passes:
+        if a.attention_tiles == 'ab':
+            kernels.ATTENTION_CONFIGS.clear()                                   # the samplers tune again, over these tiles
+            attention_tuning(eager=a.attention_tuning == 'eager', variants=variants)
+        r = bench.run_plan(js, a.out, name=name, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
+        print(f'\n== headline ({time.time() - t0:.0f} s) ==')
+        for k in sorted(r['headline']): print(f'{k:45s} {r["headline"][k]}')
+        print('attention tiles tuned:', {f'd {k[0]} {str(k[1]).split(".")[-1]} B·H {k[2]}': v for k, v in kernels.ATTENTION_CONFIGS.items()},
+              flush=True)
     return 0
 
 
