@@ -31,14 +31,20 @@ def main(argv=None):
     ap.add_argument('--reps', type=int, default=10)
     ap.add_argument('--eager', action='store_true', help='time eager launches instead of CUDA-graph replays')
     ap.add_argument('--variants', action='store_true', help='also time ATTENTION_VARIANT_TILES (m_fast, pipe)')
+    ap.add_argument('--flags', choices=['m_fast', 'pipe', 'both'], default=None,
+                    help='with --variants: only the variant tiles with these flags (one group per process: a tile that '
+                         'faults the device leaves every later call in the process failing)')
     a = ap.parse_args(argv)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     dev = torch.cuda.get_device_name()
     checks = check_attention('cuda', torch.bfloat16)
     print('check (bf16 vs SDPA in fp32):', ', '.join(f"d {r['d']} M {r['M']} N {r['N']}: {r['rel_l2']:.1e}" for r in checks), flush=True)
-    tiles = ATTENTION_TILES + (ATTENTION_VARIANT_TILES if a.variants else [])
+    want = {'m_fast': (True, False), 'pipe': (False, True), 'both': (True, True), None: None}[a.flags]
+    variant_tiles = [t for t in ATTENTION_VARIANT_TILES if want is None or tuple(t[4:]) == want]
+    tiles = (ATTENTION_TILES if want is None else []) + (variant_tiles if a.variants else [])
     if a.variants:                                                       # each flag pair checked once, on a tile that takes it
         for cfg in [(64, 32, 4, 2, True, False), (64, 32, 4, 2, False, True), (128, 64, 4, 3, True, True)]:
+            if want is not None and cfg[4:] != want: continue
             rs = check_attention('cuda', torch.bfloat16, config=cfg)
             checks += [dict(r, config=list(cfg)) for r in rs]
             print(f'check {cfg}:', 'ok' if all(r['ok'] for r in rs) else 'FAILED', f"max rel. L2 {max(r['rel_l2'] for r in rs):.1e}", flush=True)
@@ -49,6 +55,8 @@ def main(argv=None):
             rs = tune_attention(d, torch.bfloat16, 'cuda', B=a.batch, H=H, N=N, reps=a.reps, keep=False, graph=not a.eager,
                                 tiles=tiles)
             rows += [dict(r, size=s) for r in rs]
+            bad = [r for r in rs if 'error' in r]
+            if bad: print(f"{s} N {N}: {len(bad)} tiles failed, the first {bad[0]['config']} ({bad[0]['error']})", flush=True)
             ref, best = rs[0], next(r for r in rs if r['best'])
             print(f"{s:5s} H {H} d {d} N {N}: sdpa {ref['us']:.0f} us ({ref['tflops']:.0f} TFLOP/s), triton best "
                   f"{best['us']:.0f} us ({best['tflops']:.0f} TFLOP/s) at {best['config']}", flush=True)

@@ -116,14 +116,15 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     return js
 
 
-def attention_tuning(eager: bool = False, variants: bool = False):
+def attention_tuning(eager: bool = False, variants: bool = False, flags: str = 'all'):
     """Make every `FastSampler` of this process time our attention kernel's tiles as eager launches (`eager`:
     `tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays, and/or over
     `ATTENTION_TILES + ATTENTION_VARIANT_TILES` (`variants`: the launch/schedule flags too) instead of `ATTENTION_TILES`:
     for a comparison on one lease (two processes, since the tuned tiles stay for the process)."""
     from marval import fast_sampling, kernels
     extra = dict(graph=False) if eager else {}
-    if variants: extra['tiles'] = kernels.ATTENTION_TILES + kernels.ATTENTION_VARIANT_TILES
+    want = {'m_fast': (True, False), 'pipe': (False, True), 'both': (True, True)}.get(flags)    # 'all': every variant
+    if variants: extra['tiles'] = kernels.ATTENTION_TILES + [t for t in kernels.ATTENTION_VARIANT_TILES if want in (None, tuple(t[4:]))]
     if extra: fast_sampling.tune_attention = lambda *a, **k: kernels.tune_attention(*a, **dict(k, **extra))
 
 
@@ -145,8 +146,10 @@ def main(argv=None):
                     help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels); ab: the "
                          "jobs twice in this process, with the plain tiles (report NAME_plain), then, the tuned tiles "
                          "forgotten, with the variants too (NAME_variants)")
+    ap.add_argument('--variant-flags', choices=['all', 'm_fast', 'pipe', 'both'], default='all',
+                    help='with --attention-tiles variants / ab: only the variant tiles with these flags')
     a = ap.parse_args(argv)
-    attention_tuning(eager=a.attention_tuning == 'eager', variants=a.attention_tiles == 'variants')
+    attention_tuning(eager=a.attention_tuning == 'eager', variants=a.attention_tiles == 'variants', flags=a.variant_flags)
     kw = {}
     if a.smoke:
         js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False,
@@ -169,7 +172,7 @@ def main(argv=None):
     for name, variants in passes:
         if a.attention_tiles == 'ab':
             kernels.ATTENTION_CONFIGS.clear()                                   # the samplers tune again, over these tiles
-            attention_tuning(eager=a.attention_tuning == 'eager', variants=variants)
+            attention_tuning(eager=a.attention_tuning == 'eager', variants=variants, flags=a.variant_flags)
         r = bench.run_plan(js, a.out, name=name, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
         print(f'\n== headline ({time.time() - t0:.0f} s) ==')
         for k in sorted(r['headline']): print(f'{k:45s} {r["headline"][k]}')
