@@ -26,7 +26,7 @@ __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_
            'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp', 'reference_mlp',
            'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton',
            'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_tile',
-           'attention_grid', 'attention_config', 'attention_triton', 'tune_attention', 'check_attention']
+           'attention_grid', 'attention_config', 'attention_triton', 'tile_error', 'tune_attention', 'check_attention']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -988,6 +988,16 @@ ATTENTION_TILES = [(BM, BN, warps, stages) for BM in (16, 32, 64, 128) for BN in
 ATTENTION_VARIANT_TILES = [(BM, BN, warps, stages, m_fast, pipe) for m_fast, pipe in ((True, False), (False, True), (True, True))
                            for BM in (64, 128) for BN in (32, 64) for warps in (4, 8) for stages in (2, 3)]
 
+def tile_error(cfg, e: Exception) -> str:
+    """The name a tuner records for a tile that did not run (e.g. `OutOfResources`: too much shared memory), or, for a
+    fault of the device (an illegal address: the CUDA context is then unusable and every later call fails), a
+    RuntimeError naming the tile, rather than a silent row and a process that fails later elsewhere."""
+    fault = getattr(torch, 'AcceleratorError', ())
+    if isinstance(e, fault) or 'CUDA error' in str(e):
+        raise RuntimeError(f'attention tile {tuple(cfg)} faulted the device ({type(e).__name__}: {str(e)[:200]}); the process '
+                           'cannot go on: leave the tile out (tune_attention(tiles=...)) and start again') from e
+    return type(e).__name__
+
 def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B: int = 256, H: int = 16, N: int = 320,
                    reps: int = 10, keep: bool = True, graph: bool = True, tiles: list | None = None) -> list[dict]:
     """Time `attention_triton` on a CUDA device for each tile of `tiles` (default `ATTENTION_TILES`) at
@@ -1009,7 +1019,7 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     for cfg in (ATTENTION_TILES if tiles is None else tiles):
         try: us = time_us(lambda: attention_triton(q, k, v, config=cfg))
         except Exception as e:                                               # out of shared memory / registers
-            add('triton', float('inf'), config=list(cfg), error=type(e).__name__); continue
+            add('triton', float('inf'), config=list(cfg), error=tile_error(cfg, e)); continue
         add('triton', us, config=list(cfg))
     best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
     if best['us'] == float('inf'):                                           # e.g. a GPU without bf16 tensor cores
