@@ -21,12 +21,13 @@ def triton_available() -> bool:
 # %% auto #0
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
            'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES',
-           'ATTENTION_VARIANT_TILES', 'ATTENTION_CASES', 'triton_available', 'pick_config', 'pdl_available',
-           'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear', 'interpreter_check',
-           'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp', 'reference_mlp',
-           'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config', 'offset_layer_norm_triton',
-           'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_tile',
-           'attention_grid', 'attention_config', 'attention_triton', 'tile_error', 'tune_attention', 'check_attention']
+           'ATTENTION_VARIANT_TILES', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES', 'triton_available', 'pick_config',
+           'pdl_available', 'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear',
+           'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp',
+           'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
+           'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
+           'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton', 'tile_error',
+           'tune_attention', 'check_attention', 'check_attention_tiles']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -1033,13 +1034,15 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
 ATTENTION_CASES = [(2, 3, 5, 7, 80), (1, 2, 33, 33, 64), (2, 1, 17, 70, 16), (1, 1, 3, 1, 8), (1, 2, 0, 4, 80),
                    (1, 1, 70, 130, 24), (3, 2, 9, 9, 96), (2, 2, 64, 64, 80)]   # the last: every tile ≤ 64 even, no masks
 
-def check_attention(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None) -> list[dict]:
+def check_attention(device='cpu', dtype=torch.float32, seed: int = 0, config: tuple | None = None,
+                    cases: list | None = None) -> list[dict]:
     """`attention_triton` (with `config`, or the default) against `F.scaled_dot_product_attention` on strided views of
     a qkv product: head widths that are and are not powers of two (80 = 64 + 16, 24 and 8 masked), query and key
-    counts that do and do not fill the last tile, one key, no queries, fewer queries than keys (`rows_attention`) and more."""
+    counts that do and do not fill the last tile, one key, no queries, fewer queries than keys (`rows_attention`) and more
+    (`ATTENTION_CASES`, or `cases`: (B, H, M, N, d) each)."""
     gen, rows = torch.Generator(device).manual_seed(seed), []
     limit = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 3e-3}[dtype]
-    for B, H, M, N, d in ATTENTION_CASES:
+    for B, H, M, N, d in (ATTENTION_CASES if cases is None else cases):
         q, k, v = _qkv_views(B, H, max(M, N), d, device, dtype, gen)
         q, k, v = q[:, :, :M], k[:, :, :N], v[:, :, :N]                      # (B, H, M, d), 2 × (B, H, N, d)
         o = attention_triton(q, k, v, config=config).float()
@@ -1047,3 +1050,11 @@ def check_attention(device='cpu', dtype=torch.float32, seed: int = 0, config: tu
         rel = ((o - ref).norm() / ref.norm().clamp_min(1e-12)).item() if M else 0.
         rows.append(dict(B=B, H=H, M=M, N=N, d=d, rel_l2=rel, limit=limit, ok=rel <= limit and o.shape == (B, H, M, d)))
     return rows
+
+MAR_ATTENTION_CASES = [(1, 2, 320, 320, 80), (1, 1, 128, 128, 80), (2, 1, 100, 100, 64)]   # MAR's lengths, full tiles
+
+def check_attention_tiles(tiles: list | None = None, device='cpu', dtype=torch.float32, cases: list | None = None) -> list[dict]:
+    "`check_attention` for each tile of `tiles` (default `ATTENTION_VARIANT_TILES`) at `cases` (default `MAR_ATTENTION_CASES`), one row per tile and case."
+    return [dict(r, config=list(t)) for t in (ATTENTION_VARIANT_TILES if tiles is None else tiles)
+            for r in check_attention(device, dtype, config=t, cases=MAR_ATTENTION_CASES if cases is None else cases)]
+
