@@ -554,6 +554,23 @@ def test_27th_session_evidence():
     assert (j32['size'], j32['kind'], j32['batch'], j32['variant']) == ('base', 'teacher', 1, 'uniform+compile') and j32['check_ok']
     assert round(j32['median_s'], 3) == 0.795 and h['teacher.base.bs1_s'] < j32['median_s']   # fast=True's 0.782 s stays
 
+def test_28th_session_evidence():
+    """The 28th session's H100 run 25 (results/bench/nvidia_h100_run25.*): `bench_levers.py --attention-tiles ab` on job 52,
+    fast=True's MAR-H teacher at batch 256. Its plain pass took 30.27 s (a slow lease, tile (128, 64, 4, 3)); its second
+    pass, with the variant tiles among the tuner's candidates, faulted the device and wrote nothing (the stdout says so).
+    The H100 join keeps run 23's faster 29.67 s."""
+    b = ROOT / 'results' / 'bench'
+    r = json.loads((b / 'nvidia_h100_run25.json').read_text())
+    assert r['meta']['device'] == 'NVIDIA H100 80GB HBM3' and '--jobs 52 ' in r['meta']['command'] and '--attention-tiles ab' in r['meta']['command']
+    (row,) = r['rows']
+    assert row['variant'] == 'compile-head+triton+gelu+res+head16' and row['check_ok'] and row['rel_l2_vs_plain'] < 0.05
+    assert round(row['median_s'], 2) == 30.27 and row['median_s'] > row['official_s'] / 2
+    out = (b / 'nvidia_h100_run25_stdout.txt').read_text()
+    assert "attention tiles tuned: {'d 80 bfloat16 B·H 8192': (128, 64, 4, 3)}" in out
+    assert out.count('== headline') == 1 and 'an illegal memory access was encountered' in out   # the variants pass: no report
+    h = json.loads((b / 'h100' / 'metrics.json').read_text())
+    assert h['teacher.huge.bs256_img_per_s'] > row['img_per_s']                          # the join keeps run 23's 29.67 s
+
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
     set compiles the teacher's head step, is timed at each AR step's rows and checked against the first set; the
