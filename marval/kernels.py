@@ -21,13 +21,13 @@ def triton_available() -> bool:
 # %% auto #0
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
            'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES',
-           'ATTENTION_VARIANT_TILES', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES', 'triton_available', 'pick_config',
-           'pdl_available', 'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear',
+           'ATTENTION_VARIANT_TILES', 'VARIANT_FLAGS', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES', 'triton_available',
+           'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear',
            'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp',
            'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
            'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
-           'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton', 'tile_error',
-           'tune_attention', 'check_attention', 'check_attention_tiles']
+           'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton',
+           'attention_variant_tiles', 'tile_error', 'tune_attention', 'check_attention', 'check_attention_tiles']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -939,7 +939,7 @@ def attention_grid(bh: int, M: int, BM: int, m_fast: bool) -> tuple[tuple[int, i
     return ((mb, bh) if m_fast else (bh, mb)), m_fast
 
 def attention_config(d: int, dtype: torch.dtype = torch.bfloat16, bh: int | None = None) -> tuple:
-    """(BM, BN, num_warps, num_stages) for head width d and bh = B·H (batch × heads): the tile `tune_attention` found
+    """The tile (`attention_tile`) for head width d and bh = B·H (batch × heads): the one `tune_attention` found
     at the nearest B·H (by ratio) for this width and dtype, the one tuned at the largest if bh is None; else
     (64, 64, 4, 2). The grid has B·H·⌈M/BM⌉ programs: at batch 1 a few dozen, so the best tile depends on B·H."""
     tuned = sorted((k[2], v) for k, v in ATTENTION_CONFIGS.items() if k[:2] == (d, dtype))
@@ -988,6 +988,13 @@ ATTENTION_TILES = [(BM, BN, warps, stages) for BM in (16, 32, 64, 128) for BN in
 # `tools/gpu/attn_bench.py --variants` (`tune_attention(tiles=ATTENTION_TILES + ATTENTION_VARIANT_TILES)`).
 ATTENTION_VARIANT_TILES = [(BM, BN, warps, stages, m_fast, pipe) for m_fast, pipe in ((True, False), (False, True), (True, True))
                            for BM in (64, 128) for BN in (32, 64) for warps in (4, 8) for stages in (2, 3)]
+VARIANT_FLAGS = {'m_fast': (True, False), 'pipe': (False, True), 'both': (True, True)}   # a group's (m_fast, pipe)
+
+def attention_variant_tiles(flags: str | None = None) -> list[tuple]:
+    "The tiles of `ATTENTION_VARIANT_TILES` whose (m_fast, pipe) are `VARIANT_FLAGS[flags]`; all of them for None or 'all'."
+    if flags in (None, 'all'): return list(ATTENTION_VARIANT_TILES)
+    if flags not in VARIANT_FLAGS: raise ValueError(f'flags: one of {sorted(VARIANT_FLAGS)} or all; got {flags!r}')
+    return [t for t in ATTENTION_VARIANT_TILES if t[4:] == VARIANT_FLAGS[flags]]
 
 def tile_error(cfg, e: Exception) -> str:
     """The name a tuner records for a tile that did not run (e.g. `OutOfResources`: too much shared memory), or, for a

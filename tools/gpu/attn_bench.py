@@ -17,7 +17,7 @@ Writes attention.md / attention.json to --out. Needs a CUDA device with Triton.
 import argparse, datetime, json, sys
 from pathlib import Path
 import torch
-from marval.kernels import tune_attention, check_attention, ATTENTION_TILES, ATTENTION_VARIANT_TILES
+from marval.kernels import tune_attention, check_attention, ATTENTION_TILES, VARIANT_FLAGS, attention_variant_tiles
 
 SHAPES = {'base': (12, 64), 'huge': (16, 80)}   # heads, head width
 
@@ -31,7 +31,7 @@ def main(argv=None):
     ap.add_argument('--reps', type=int, default=10)
     ap.add_argument('--eager', action='store_true', help='time eager launches instead of CUDA-graph replays')
     ap.add_argument('--variants', action='store_true', help='also time ATTENTION_VARIANT_TILES (m_fast, pipe)')
-    ap.add_argument('--flags', choices=['m_fast', 'pipe', 'both'], default=None,
+    ap.add_argument('--flags', choices=sorted(VARIANT_FLAGS), default=None,
                     help='with --variants: only the variant tiles with these flags (one group per process: a tile that '
                          'faults the device leaves every later call in the process failing)')
     a = ap.parse_args(argv)
@@ -39,12 +39,10 @@ def main(argv=None):
     dev = torch.cuda.get_device_name()
     checks = check_attention('cuda', torch.bfloat16)
     print('check (bf16 vs SDPA in fp32):', ', '.join(f"d {r['d']} M {r['M']} N {r['N']}: {r['rel_l2']:.1e}" for r in checks), flush=True)
-    want = {'m_fast': (True, False), 'pipe': (False, True), 'both': (True, True), None: None}[a.flags]
-    variant_tiles = [t for t in ATTENTION_VARIANT_TILES if want is None or tuple(t[4:]) == want]
-    tiles = (ATTENTION_TILES if want is None else []) + (variant_tiles if a.variants else [])
+    tiles = (ATTENTION_TILES if a.flags is None else []) + (attention_variant_tiles(a.flags) if a.variants else [])
     if a.variants:                                                       # each flag pair checked once, on a tile that takes it
         for cfg in [(64, 32, 4, 2, True, False), (64, 32, 4, 2, False, True), (128, 64, 4, 3, True, True)]:
-            if want is not None and cfg[4:] != want: continue
+            if a.flags is not None and cfg[4:] != VARIANT_FLAGS[a.flags]: continue
             rs = check_attention('cuda', torch.bfloat16, config=cfg)
             checks += [dict(r, config=list(cfg)) for r in rs]
             print(f'check {cfg}:', 'ok' if all(r['ok'] for r in rs) else 'FAILED', f"max rel. L2 {max(r['rel_l2'] for r in rs):.1e}", flush=True)

@@ -123,8 +123,7 @@ def attention_tuning(eager: bool = False, variants: bool = False, flags: str = '
     for a comparison on one lease (two processes, since the tuned tiles stay for the process)."""
     from marval import fast_sampling, kernels
     extra = dict(graph=False) if eager else {}
-    want = {'m_fast': (True, False), 'pipe': (False, True), 'both': (True, True)}.get(flags)    # 'all': every variant
-    if variants: extra['tiles'] = kernels.ATTENTION_TILES + [t for t in kernels.ATTENTION_VARIANT_TILES if want in (None, tuple(t[4:]))]
+    if variants: extra['tiles'] = kernels.ATTENTION_TILES + kernels.attention_variant_tiles(flags)
     if extra: fast_sampling.tune_attention = lambda *a, **k: kernels.tune_attention(*a, **dict(k, **extra))
 
 
@@ -146,10 +145,9 @@ def main(argv=None):
                     help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels); ab: the "
                          "jobs twice in this process, with the plain tiles (report NAME_plain), then, the tuned tiles "
                          "forgotten, with the variants too (NAME_variants)")
-    ap.add_argument('--variant-flags', choices=['all', 'm_fast', 'pipe', 'both'], default='all',
+    ap.add_argument('--variant-flags', choices=['all', 'both', 'm_fast', 'pipe'], default='all',
                     help='with --attention-tiles variants / ab: only the variant tiles with these flags')
     a = ap.parse_args(argv)
-    attention_tuning(eager=a.attention_tuning == 'eager', variants=a.attention_tiles == 'variants', flags=a.variant_flags)
     kw = {}
     if a.smoke:
         js = jobs('tiny', K=3, steps=4, distill_batch=4, distill_steps=1, big=(2,), latency_sizes=(), big_sizes=(), autotune=False,
@@ -168,11 +166,11 @@ def main(argv=None):
     t0 = time.time()
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py ' + shlex.join(sys.argv[1:] if argv is None else argv)
     from marval import kernels
-    passes = [(a.name, False)] if a.attention_tiles != 'ab' else [(f'{a.name or "ab"}_plain', False), (f'{a.name or "ab"}_variants', True)]
+    passes = ([(a.name, a.attention_tiles == 'variants')] if a.attention_tiles != 'ab' else
+              [(f'{a.name or "ab"}_plain', False), (f'{a.name or "ab"}_variants', True)])
     for name, variants in passes:
-        if a.attention_tiles == 'ab':
-            kernels.ATTENTION_CONFIGS.clear()                                   # the samplers tune again, over these tiles
-            attention_tuning(eager=a.attention_tuning == 'eager', variants=variants, flags=a.variant_flags)
+        kernels.ATTENTION_CONFIGS.clear()                                       # the samplers tune again, over these tiles
+        attention_tuning(eager=a.attention_tuning == 'eager', variants=variants, flags=a.variant_flags)
         r = bench.run_plan(js, a.out, name=name, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
         print(f'\n== headline ({time.time() - t0:.0f} s) ==')
         for k in sorted(r['headline']): print(f'{k:45s} {r["headline"][k]}')
