@@ -20,14 +20,15 @@ def triton_available() -> bool:
 
 # %% auto #0
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
-           'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_TILES',
-           'ATTENTION_VARIANT_TILES', 'VARIANT_FLAGS', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES', 'triton_available',
+           'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_VARIANT_TILES',
+           'VARIANT_FLAGS', 'ATTENTION_TILES', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES', 'triton_available',
            'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear',
            'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp',
            'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
            'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
            'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton',
-           'attention_variant_tiles', 'tile_error', 'tune_attention', 'check_attention', 'check_attention_tiles']
+           'attention_variant_tiles', 'tiles_with_variants', 'tile_error', 'tune_attention', 'check_attention',
+           'check_attention_tiles']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -980,14 +981,13 @@ def _qkv_views(B, H, N, d, device, dtype, gen):
     "q, k, v (B, H, N, d) as views of one (B, N, 3, H, d) tensor: the layout `Attention.attend` hands to the kernel."
     return torch.randn(B, N, 3, H, d, device=device, generator=gen).to(dtype).permute(2, 0, 3, 1, 4).unbind(0)
 
-# What `tune_attention` times. Key blocks of 256 and 512 rows (a whole MAR sequence in one or two steps of the online
-# softmax) were timed too at batch 1 on an H100 (results/bench/attention_base_bs1.md) and never won: left out.
-ATTENTION_TILES = [(BM, BN, warps, stages) for BM in (16, 32, 64, 128) for BN in (32, 64, 128)
-                   for warps in (4, 8) for stages in (2, 3)]
 # The two launch/schedule flags (`attention_tile`) on the tiles that win at batch 256, timed by
-# `tools/gpu/attn_bench.py --variants` (`tune_attention(tiles=ATTENTION_TILES + ATTENTION_VARIANT_TILES)`).
+# `tools/gpu/attn_bench.py --variants`. `pipe` with 128 × 64 tiles is left out: on an H100 under Triton 3.6 it faulted
+# the device ((128, 64, 4, 2) with pipe in the tuner, (128, 64, 4, 3) with both flags in the check; 2026-12-07,
+# results/bench/attention_flags_{pipe,both}_h100_stdout.txt), while the interpreter finds no access out of bounds.
 ATTENTION_VARIANT_TILES = [(BM, BN, warps, stages, m_fast, pipe) for m_fast, pipe in ((True, False), (False, True), (True, True))
-                           for BM in (64, 128) for BN in (32, 64) for warps in (4, 8) for stages in (2, 3)]
+                           for BM in (64, 128) for BN in (32, 64) for warps in (4, 8) for stages in (2, 3)
+                           if not (pipe and BM * BN >= 128 * 64)]
 VARIANT_FLAGS = {'m_fast': (True, False), 'pipe': (False, True), 'both': (True, True)}   # a group's (m_fast, pipe)
 
 def attention_variant_tiles(flags: str | None = None) -> list[tuple]:
@@ -995,6 +995,17 @@ def attention_variant_tiles(flags: str | None = None) -> list[tuple]:
     if flags in (None, 'all'): return list(ATTENTION_VARIANT_TILES)
     if flags not in VARIANT_FLAGS: raise ValueError(f'flags: one of {sorted(VARIANT_FLAGS)} or all; got {flags!r}')
     return [t for t in ATTENTION_VARIANT_TILES if t[4:] == VARIANT_FLAGS[flags]]
+
+# What `tune_attention` times. Key blocks of 256 and 512 rows (a whole MAR sequence in one or two steps of the online
+# softmax) were timed too at batch 1 on an H100 (results/bench/attention_base_bs1.md) and never won: left out. The
+# `m_fast` tiles are in since 2026-12-07: on an H100 the best of them took 925 µs against 1219 µs for the best plain
+# tile at the MAR-H decoder's batch-256 shape (results/bench/attention_flags_{plain,m_fast}_h100.md).
+ATTENTION_TILES = [(BM, BN, warps, stages) for BM in (16, 32, 64, 128) for BN in (32, 64, 128)
+                   for warps in (4, 8) for stages in (2, 3)] + attention_variant_tiles('m_fast')
+
+def tiles_with_variants(flags: str | None = None) -> list[tuple]:
+    "`ATTENTION_TILES` and the variant tiles of group `flags` (`attention_variant_tiles`) not already in it."
+    return ATTENTION_TILES + [t for t in attention_variant_tiles(flags) if t not in ATTENTION_TILES]
 
 def tile_error(cfg, e: Exception) -> str:
     """The name a tuner records for a tile that did not run (e.g. `OutOfResources`: too much shared memory), or, for a

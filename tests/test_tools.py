@@ -175,8 +175,22 @@ def test_bench_levers_attention_tuning(monkeypatch):
     assert calls == [((64,), dict(graph=False, B=1))]
     tuning(variants=True)
     fast_sampling.tune_attention(80, graph=True, B=2)
-    assert calls[-1] == ((80,), dict(graph=True, B=2, tiles=kernels.ATTENTION_TILES + kernels.ATTENTION_VARIANT_TILES))
-    assert len(calls[-1][1]['tiles']) == 48 + 48 and all(len(t) == 6 for t in kernels.ATTENTION_VARIANT_TILES)
+    assert calls[-1] == ((80,), dict(graph=True, B=2, tiles=kernels.tiles_with_variants()))
+    assert len(calls[-1][1]['tiles']) == 64 + 24 and all(len(t) == 6 for t in kernels.ATTENTION_VARIANT_TILES)
+    tuning(variants=True, flags='pipe')
+    fast_sampling.tune_attention(80, B=2)
+    assert calls[-1][1]['tiles'] == kernels.ATTENTION_TILES + kernels.attention_variant_tiles('pipe')
+
+def test_attn_bench_tiles():
+    "tools/gpu/attn_bench.py's tile lists: the tuner's by default; --variants adds the flag tiles once; --flags one group."
+    from marval import kernels
+    tiles = _gpu_tool('attn_bench').bench_tiles
+    assert tiles() == (kernels.ATTENTION_TILES, [])
+    every, checks = tiles(variants=True)
+    assert every == kernels.tiles_with_variants() and len(every) == len(set(every)) == 88
+    assert [c[4:] for c in checks] == list(kernels.VARIANT_FLAGS.values()) and all(c in every for c in checks)
+    pipe, checks = tiles(variants=True, flags='pipe')
+    assert pipe == kernels.attention_variant_tiles('pipe') and checks == [(64, 64, 4, 2, False, True)]
 
 def test_profile_step_smoke(tmp_path):
     "tools/gpu/profile_step.py on the CPU (tiny model, CPU ops): the report and its per-kind FLOP rates are written."

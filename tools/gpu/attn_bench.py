@@ -17,9 +17,18 @@ Writes attention.md / attention.json to --out. Needs a CUDA device with Triton.
 import argparse, datetime, json, sys
 from pathlib import Path
 import torch
-from marval.kernels import tune_attention, check_attention, ATTENTION_TILES, VARIANT_FLAGS, attention_variant_tiles
+from marval.kernels import (tune_attention, check_attention, ATTENTION_TILES, VARIANT_FLAGS, attention_variant_tiles,
+                            tiles_with_variants)
 
 SHAPES = {'base': (12, 64), 'huge': (16, 80)}   # heads, head width
+
+
+def bench_tiles(variants: bool = False, flags: str | None = None) -> tuple[list, list]:
+    """The tiles to time and the variant tiles to check against SDPA first: `ATTENTION_TILES` (with `variants`: and the
+    variant tiles not in it; with `flags` too: only that group's), and each timed group's largest tile."""
+    if not variants: return list(ATTENTION_TILES), []
+    tiles = attention_variant_tiles(flags) if flags else tiles_with_variants()
+    return tiles, [max(attention_variant_tiles(f), key=lambda t: t[0] * t[1]) for f in ([flags] if flags else VARIANT_FLAGS)]
 
 
 def main(argv=None):
@@ -30,7 +39,7 @@ def main(argv=None):
     ap.add_argument('--lengths', default='320,128', help='sequence lengths (decoder: 64 buffer + 256 tokens)')
     ap.add_argument('--reps', type=int, default=10)
     ap.add_argument('--eager', action='store_true', help='time eager launches instead of CUDA-graph replays')
-    ap.add_argument('--variants', action='store_true', help='also time ATTENTION_VARIANT_TILES (m_fast, pipe)')
+    ap.add_argument('--variants', action='store_true', help='also time ATTENTION_VARIANT_TILES (m_fast, pipe; m_fast is in ATTENTION_TILES since 2026-12-07)')
     ap.add_argument('--flags', choices=sorted(VARIANT_FLAGS), default=None,
                     help='with --variants: only the variant tiles with these flags (one group per process: a tile that '
                          'faults the device leaves every later call in the process failing)')
@@ -39,13 +48,11 @@ def main(argv=None):
     dev = torch.cuda.get_device_name()
     checks = check_attention('cuda', torch.bfloat16)
     print('check (bf16 vs SDPA in fp32):', ', '.join(f"d {r['d']} M {r['M']} N {r['N']}: {r['rel_l2']:.1e}" for r in checks), flush=True)
-    tiles = (ATTENTION_TILES if a.flags is None else []) + (attention_variant_tiles(a.flags) if a.variants else [])
-    if a.variants:                                                       # each flag pair checked once, on a tile that takes it
-        for cfg in [(64, 32, 4, 2, True, False), (64, 32, 4, 2, False, True), (128, 64, 4, 3, True, True)]:
-            if a.flags is not None and cfg[4:] != VARIANT_FLAGS[a.flags]: continue
-            rs = check_attention('cuda', torch.bfloat16, config=cfg)
-            checks += [dict(r, config=list(cfg)) for r in rs]
-            print(f'check {cfg}:', 'ok' if all(r['ok'] for r in rs) else 'FAILED', f"max rel. L2 {max(r['rel_l2'] for r in rs):.1e}", flush=True)
+    tiles, check_tiles = bench_tiles(a.variants, a.flags)
+    for cfg in check_tiles:                                              # each flag pair checked once, on its largest tile
+        rs = check_attention('cuda', torch.bfloat16, config=cfg)
+        checks += [dict(r, config=list(cfg)) for r in rs]
+        print(f'check {cfg}:', 'ok' if all(r['ok'] for r in rs) else 'FAILED', f"max rel. L2 {max(r['rel_l2'] for r in rs):.1e}", flush=True)
     rows = []
     for s in a.sizes.split(','):
         H, d = SHAPES[s]

@@ -119,11 +119,12 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
 def attention_tuning(eager: bool = False, variants: bool = False, flags: str = 'all'):
     """Make every `FastSampler` of this process time our attention kernel's tiles as eager launches (`eager`:
     `tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays, and/or over
-    `ATTENTION_TILES + ATTENTION_VARIANT_TILES` (`variants`: the launch/schedule flags too) instead of `ATTENTION_TILES`:
+    `tiles_with_variants(flags)` (`variants`: the launch/schedule flags' tiles too) instead of `ATTENTION_TILES` (which
+    has the `m_fast` tiles since 2026-12-07, so `flags='m_fast'` adds nothing now):
     for a comparison on one lease (two processes, since the tuned tiles stay for the process)."""
     from marval import fast_sampling, kernels
     extra = dict(graph=False) if eager else {}
-    if variants: extra['tiles'] = kernels.ATTENTION_TILES + kernels.attention_variant_tiles(flags)
+    if variants: extra['tiles'] = kernels.tiles_with_variants(flags)
     if extra: fast_sampling.tune_attention = lambda *a, **k: kernels.tune_attention(*a, **dict(k, **extra))
 
 
@@ -142,7 +143,7 @@ def main(argv=None):
     ap.add_argument('--attention-tuning', choices=['graph', 'eager'], default='graph',
                     help="how the samplers time our attention kernel's tiles (eager: the tuner before 2026-12-06)")
     ap.add_argument('--attention-tiles', choices=['plain', 'variants', 'ab'], default='plain',
-                    help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels); ab: the "
+                    help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels.tiles_with_variants); ab: the "
                          "jobs twice in this process, with the plain tiles (report NAME_plain), then, the tuned tiles "
                          "forgotten, with the variants too (NAME_variants)")
     ap.add_argument('--variant-flags', choices=['all', 'both', 'm_fast', 'pipe'], default='all',
