@@ -585,6 +585,39 @@ def test_28th_session_evidence():
     h = json.loads((b / 'h100' / 'metrics.json').read_text())
     assert h['teacher.huge.bs256_img_per_s'] > row['img_per_s']                          # the join keeps run 23's 29.67 s
 
+def test_29th_session_evidence():
+    """The 29th session's H100 evidence for the `m_fast` attention tiles (2026-12-07): the one-group-per-process sweep
+    (results/bench/attention_flags_*_h100.*) and run 26, job 52 (fast=True's MAR-H teacher at batch 256) tuned over the
+    plain tiles, then, in the same process, over the plain and `m_fast` tiles (today's `ATTENTION_TILES`)."""
+    from marval import kernels
+    b = ROOT / 'results' / 'bench'
+    best = {}
+    for f in ('plain', 'm_fast'):
+        a = json.loads((b / f'attention_flags_{f}_h100.json').read_text())
+        assert a['device'] == 'NVIDIA H100 80GB HBM3' and a['timing'] == 'graph' and all(c['ok'] for c in a['checks'])
+        assert ('--flags m_fast' in a['command']) == (f == 'm_fast')
+        for N in (320, 128):
+            (sdpa,) = [r for r in a['rows'] if r['N'] == N and r['what'].startswith('sdpa')]
+            (top,) = [r for r in a['rows'] if r['N'] == N and r['best']]
+            best[f, N] = top['us'], tuple(top['config']), sdpa['us']
+    assert best['m_fast', 320][1] == (64, 64, 4, 3, True, False) and best['plain', 320][1] == (128, 64, 4, 3)
+    assert best['m_fast', 320][0] < 0.8 * best['plain', 320][0] and best['m_fast', 320][0] < 0.8 * best['m_fast', 320][2]
+    assert best['m_fast', 128][0] < best['plain', 128][0]
+    assert set(kernels.attention_variant_tiles('m_fast')) <= set(kernels.ATTENTION_TILES)     # so the tuner has them
+    for f, tile in (('pipe', '(128, 64, 4, 2, False, True) faulted the device'), ('both', 'illegal memory access')):
+        assert tile in (b / f'attention_flags_{f}_h100_stdout.txt').read_text()
+    assert not [t for t in kernels.ATTENTION_VARIANT_TILES if t[5] and t[:2] == (128, 64)]   # left out since
+    rows = {}
+    for f in ('plain', 'm_fast'):
+        r = json.loads((b / f'nvidia_h100_run26_{f}.json').read_text())
+        assert r['meta']['device'] == 'NVIDIA H100 80GB HBM3' and '--attention-tiles ab --variant-flags m_fast' in r['meta']['command']
+        (rows[f],) = r['rows']
+        assert rows[f]['variant'] == 'compile-head+triton+gelu+res+head16' and rows[f]['check_ok']
+    assert (round(rows['plain']['median_s'], 2), round(rows['m_fast']['median_s'], 2)) == (30.36, 30.03)
+    assert rows['m_fast']['cond_ms'] < rows['plain']['cond_ms'] - 300                      # the transformer: 22.00 -> 21.61 s
+    out = (b / 'nvidia_h100_run26_stdout.txt').read_text()
+    assert "(128, 64, 4, 3)}" in out and "(64, 64, 4, 3, True, False)}" in out and out.count('== headline') == 2
+
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
     set compiles the teacher's head step, is timed at each AR step's rows and checked against the first set; the
