@@ -129,7 +129,7 @@ def attention_tuning(eager: bool = False, variants: bool = False, flags: str = '
 
 
 def main(argv=None):
-    from marval import bench
+    from marval import bench, kernels
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True)
     ap.add_argument('--budget-s', type=float, default=540.0)
@@ -146,7 +146,7 @@ def main(argv=None):
                     help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels.tiles_with_variants); ab: the "
                          "jobs twice in this process, with the plain tiles (report NAME_plain), then, the tuned tiles "
                          "forgotten, with the variants too (NAME_variants)")
-    ap.add_argument('--variant-flags', choices=['all', 'both', 'm_fast', 'pipe'], default='all',
+    ap.add_argument('--variant-flags', choices=['all', *sorted(kernels.VARIANT_FLAGS)], default='all',
                     help='with --attention-tiles variants / ab: only the variant tiles with these flags')
     a = ap.parse_args(argv)
     kw = {}
@@ -166,7 +166,6 @@ def main(argv=None):
     print(f'torch {torch.__version__}, {torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"}', flush=True)
     t0 = time.time()
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py ' + shlex.join(sys.argv[1:] if argv is None else argv)
-    from marval import kernels
     passes = ([(a.name, a.attention_tiles == 'variants')] if a.attention_tiles != 'ab' else
               [(f'{a.name or "ab"}_plain', False), (f'{a.name or "ab"}_variants', True)])
     for name, variants in passes:
