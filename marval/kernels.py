@@ -20,13 +20,13 @@ def triton_available() -> bool:
 
 # %% auto #0
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
-           'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_VARIANT_TILES',
-           'VARIANT_FLAGS', 'ATTENTION_TILES', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES', 'triton_available',
-           'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear', 'check_fused_linear',
-           'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config', 'fused_mlp',
-           'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
+           'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_LIMITS',
+           'ATTENTION_VARIANT_TILES', 'VARIANT_FLAGS', 'ATTENTION_TILES', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES',
+           'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear',
+           'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config',
+           'fused_mlp', 'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
            'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
-           'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton',
+           'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton', 'tile_gap',
            'attention_variant_tiles', 'tiles_with_variants', 'tile_error', 'tune_attention', 'check_attention',
            'check_attention_tiles']
 
@@ -977,6 +977,15 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
             num_warps=warps, num_stages=stages)
     return o.transpose(1, 2)                                                 # (B, H, M, d)
 
+ATTENTION_LIMITS = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 3e-3}   # rel. L2 against SDPA in fp32
+
+def tile_gap(fn, q, k, v, ref: torch.Tensor) -> float:
+    """Relative L2 distance of `fn(q, k, v)` (the kernel at one tile) from `ref` (SDPA in fp32, (B, H, M, d)); inf
+    where it is not finite, so a NaN never passes a `gap <= limit` test unnoticed."""
+    o = fn(q, k, v).float()                                                  # (B, H, M, d)
+    gap = ((o - ref).norm() / ref.norm().clamp_min(1e-12)).item()
+    return gap if gap < float('inf') else float('inf')                       # NaN compares False: inf
+
 def _qkv_views(B, H, N, d, device, dtype, gen):
     "q, k, v (B, H, N, d) as views of one (B, N, 3, H, d) tensor: the layout `Attention.attend` hands to the kernel."
     return torch.randn(B, N, 3, H, d, device=device, generator=gen).to(dtype).permute(2, 0, 3, 1, 4).unbind(0)
@@ -986,10 +995,13 @@ def _qkv_views(B, H, N, d, device, dtype, gen):
 # the device ((128, 64, 4, 2) with pipe in the tuner, (128, 64, 4, 3) with both flags in the check; 2026-12-07,
 # results/bench/attention_flags_{pipe,both}_h100_stdout.txt), while the interpreter finds no access out of bounds.
 # At 4 warps these tiles spill ~1.1 KB of registers per thread, the tiles that ran at most 84 bytes (the notebook's
-# `attn_spills`); the 8-warp ones, which do not spill, are left out with them, untried.
+# `attn_spills`); the 8-warp ones, which do not spill, are left out with them, untried. `pipe` with 64 × 64 tiles at 4
+# warps is left out too: on the same H100 it returned wrong results with 80-wide heads (rel. L2 0.23 at 320 rows, 0.36
+# at 128, with or without m_fast; right at 64-wide heads and on the interpreter; 2026-12-07, 30th session,
+# results/bench/attention_variant_checks_h100.txt). `tune_attention` now checks each tile's result before timing it.
 ATTENTION_VARIANT_TILES = [(BM, BN, warps, stages, m_fast, pipe) for m_fast, pipe in ((True, False), (False, True), (True, True))
                            for BM in (64, 128) for BN in (32, 64) for warps in (4, 8) for stages in (2, 3)
-                           if not (pipe and BM * BN >= 128 * 64)]
+                           if not (pipe and BN == 64 and (BM == 128 or warps == 4))]
 VARIANT_FLAGS = {'m_fast': (True, False), 'pipe': (False, True), 'both': (True, True)}   # a group's (m_fast, pipe)
 
 def attention_variant_tiles(flags: str | None = None) -> list[tuple]:
@@ -1026,7 +1038,8 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     reference; `keep`: the fastest tile goes into `ATTENTION_CONFIGS` under (d, dtype, B·H) (call it before capturing
     CUDA graphs; `FastSampler` does, per batch size). `graph`: time the calls replayed in a CUDA graph (`cuda_time_us`),
     as the sampler launches them; at batch 1 a call takes a few µs and eager launches would time the host instead.
-    One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32 rows) are for small B·H, where larger ones leave
+    Each tile's result is checked against SDPA in fp32 first (`tile_gap`, `ATTENTION_LIMITS`): a tile the compiler got
+    wrong is recorded with its error and never picked. One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32 rows) are for small B·H, where larger ones leave
     most SMs idle."""
     if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
         raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
@@ -1037,11 +1050,17 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     add = lambda what, us, **kw: out.append(dict(what=what, d=d, B=B, H=H, N=N, dtype=str(dtype).split('.')[-1],
                                                  us=us, tflops=flops / us / 1e6, timing='graph' if graph else 'eager', **kw))
     add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
+    ref, limit = F.scaled_dot_product_attention(q.float(), k.float(), v.float()), ATTENTION_LIMITS[dtype]   # (B, H, N, d)
     for cfg in (ATTENTION_TILES if tiles is None else tiles):
-        try: us = time_us(lambda: attention_triton(q, k, v, config=cfg))
+        try:
+            gap = tile_gap(lambda *qkv: attention_triton(*qkv, config=cfg), q, k, v, ref)
+            if not gap <= limit:                                             # a miscompiled tile: recorded, never picked
+                add('triton', float('inf'), config=list(cfg), rel_l2=gap, error=f'wrong result: rel. L2 {gap:.1e} > {limit:.0e}')
+                continue
+            us = time_us(lambda: attention_triton(q, k, v, config=cfg))
         except Exception as e:                                               # out of shared memory / registers
             add('triton', float('inf'), config=list(cfg), error=tile_error(cfg, e)); continue
-        add('triton', us, config=list(cfg))
+        add('triton', us, config=list(cfg), rel_l2=gap)
     best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
     if best['us'] == float('inf'):                                           # e.g. a GPU without bf16 tensor cores
         raise RuntimeError(f"no tile of attention_triton runs on {torch.cuda.get_device_name(device)} for head width {d} "
@@ -1061,7 +1080,7 @@ def check_attention(device='cpu', dtype=torch.float32, seed: int = 0, config: tu
     counts that do and do not fill the last tile, one key, no queries, fewer queries than keys (`rows_attention`) and more
     (`ATTENTION_CASES`, or `cases`: (B, H, M, N, d) each)."""
     gen, rows = torch.Generator(device).manual_seed(seed), []
-    limit = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 3e-3}[dtype]
+    limit = ATTENTION_LIMITS[dtype]
     for B, H, M, N, d in (ATTENTION_CASES if cases is None else cases):
         q, k, v = _qkv_views(B, H, max(M, N), d, device, dtype, gen)
         q, k, v = q[:, :, :M], k[:, :, :N], v[:, :, :N]                      # (B, H, M, d), 2 × (B, H, N, d)

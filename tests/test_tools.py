@@ -157,6 +157,9 @@ def test_bench_levers_plan(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]                                # one process, two reports: plain tiles, then variants
     assert [len(json.loads((tmp_path / f'x_{v}.json').read_text())['rows']) for v in ('plain', 'variants')] == [1, 1]
     assert r.stdout.count('attention tiles tuned:') == 2
+    r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '1', '--attention-tiles', 'ab-unflagged', '--name', 'y')
+    assert r.returncode == 0, r.stderr[-2000:]                                # the unflagged tiles, then ATTENTION_TILES
+    assert [len(json.loads((tmp_path / f'y_{v}.json').read_text())['rows']) for v in ('unflagged', 'plain')] == [1, 1]
 
 def test_bench_levers_attention_tuning(monkeypatch):
     """--attention-tuning eager / --attention-tiles variants: the samplers' tile tuning (`FastSampler._tune_attention` ->
@@ -176,10 +179,16 @@ def test_bench_levers_attention_tuning(monkeypatch):
     tuning(variants=True)
     fast_sampling.tune_attention(80, graph=True, B=2)
     assert calls[-1] == ((80,), dict(graph=True, B=2, tiles=kernels.tiles_with_variants()))
-    assert len(calls[-1][1]['tiles']) == 64 + 24 and all(len(t) == 6 for t in kernels.ATTENTION_VARIANT_TILES)
+    assert len(calls[-1][1]['tiles']) == 64 + 20 and all(len(t) == 6 for t in kernels.ATTENTION_VARIANT_TILES)
     tuning(variants=True, flags='pipe')
     fast_sampling.tune_attention(80, B=2)
     assert calls[-1][1]['tiles'] == kernels.ATTENTION_TILES + kernels.attention_variant_tiles('pipe')
+    tuning(unflagged=True)                                                   # --attention-tiles ab-unflagged's first pass
+    fast_sampling.tune_attention(80, B=2)
+    assert calls[-1][1]['tiles'] == kernels.ATTENTION_TILES[:48] and all(len(t) == 4 for t in calls[-1][1]['tiles'])
+    tuning()                                                                 # its second pass: the override undone
+    assert fast_sampling.tune_attention is original
+    with pytest.raises(ValueError): tuning(variants=True, unflagged=True)
 
 def test_attn_bench_tiles():
     "tools/gpu/attn_bench.py's tile lists: the tuner's by default; --variants adds the flag tiles once; --flags one group."
@@ -187,10 +196,17 @@ def test_attn_bench_tiles():
     tiles = _gpu_tool('attn_bench').bench_tiles
     assert tiles() == (kernels.ATTENTION_TILES, [])
     every, checks = tiles(variants=True)
-    assert every == kernels.tiles_with_variants() and len(every) == len(set(every)) == 88
+    assert every == kernels.tiles_with_variants() and len(every) == len(set(every)) == 84
     assert [c[4:] for c in checks] == list(kernels.VARIANT_FLAGS.values()) and all(c in every for c in checks)
     pipe, checks = tiles(variants=True, flags='pipe')
-    assert pipe == kernels.attention_variant_tiles('pipe') and checks == [(64, 64, 4, 2, False, True)]
+    assert pipe == kernels.attention_variant_tiles('pipe') and checks == [(64, 64, 8, 2, False, True)]
+    wrong = _gpu_tool('attn_bench').LEFT_OUT_WRONG                           # --with-wrong: the left-out tiles come back
+    assert len(wrong) == 4 and not set(wrong) & set(kernels.ATTENTION_VARIANT_TILES) and all(t[5] for t in wrong)
+    pipe, checks = tiles(variants=True, flags='pipe', check_all=True, with_wrong=True)
+    assert pipe == kernels.attention_variant_tiles('pipe') + [(64, 64, 4, 2, False, True), (64, 64, 4, 3, False, True)]
+    assert checks == pipe                                                    # --check-all: every tile of the group
+    every, checks = tiles(variants=True, check_all=True)
+    assert checks == kernels.ATTENTION_VARIANT_TILES                         # the flagged tiles (m_fast's in ATTENTION_TILES too)
 
 def test_profile_step_smoke(tmp_path):
     "tools/gpu/profile_step.py on the CPU (tiny model, CPU ops): the report and its per-kind FLOP rates are written."
@@ -617,6 +633,30 @@ def test_29th_session_evidence():
     assert rows['m_fast']['cond_ms'] < rows['plain']['cond_ms'] - 300                      # the transformer: 22.00 -> 21.61 s
     out = (b / 'nvidia_h100_run26_stdout.txt').read_text()
     assert "(128, 64, 4, 3)}" in out and "(64, 64, 4, 3, True, False)}" in out and out.count('== headline') == 2
+
+def test_30th_session_evidence():
+    """The 30th session's H100 evidence (2026-12-07): run 27, job 44 (fast=True's MARVAL-H student at batch 256) tuned
+    over the 48 unflagged tiles, then over `ATTENTION_TILES`, in one process; every variant tile checked on the device,
+    with `pipe`'s 64 × 64 4-warp tiles wrong at 80-wide heads (so they are left out), and `pipe`'s timings."""
+    from marval import kernels
+    b = ROOT / 'results' / 'bench'
+    r = json.loads((b / 'nvidia_h100_run27_plain.json').read_text())
+    assert r['meta']['device'] == 'NVIDIA H100 80GB HBM3' and '--jobs 44 ' in r['meta']['command'] and 'ab-unflagged' in r['meta']['command']
+    (row,) = r['rows']
+    assert (row['size'], row['kind'], row['batch'], row['variant'], row['check_ok']) == ('huge', 'student', 256, 'triton+gelu+res', True)
+    assert round(row['median_s'], 2) == 10.98 and 1.6 < row['speedup_vs_official'] < 2        # still short of 2x
+    out = (b / 'nvidia_h100_run27_stdout.txt').read_text()
+    assert 'timed call 1: 11.1 s' in out and 'timed call 1: 10.98 s' in out and out.count('== headline') == 2
+    assert out.index("(128, 64, 4, 3)}") < out.index("(64, 64, 4, 3, True, False)}")         # unflagged, then m_fast's tile
+    lines = [l.split() for l in (b / 'attention_variant_checks_h100.txt').read_text().splitlines() if l.startswith('(')]
+    checked = {tuple(eval(' '.join(l[:6]))): l[-1] for l in lines}
+    wrong = {t for t, v in checked.items() if v == 'FAIL'}
+    assert len(checked) == 40 and wrong == {(64, 64, 4, s, m, True) for s in (2, 3) for m in (False, True)}
+    assert not wrong & set(kernels.ATTENTION_VARIANT_TILES) and set(kernels.ATTENTION_VARIANT_TILES) == set(checked) - wrong
+    assert wrong == set(_gpu_tool('attn_bench').LEFT_OUT_WRONG)
+    for f, best in (('pipe', '1530 us (175 TFLOP/s) at [128, 32, 8, 3, False, True]'), ('both', '1196 us (224 TFLOP/s) at [64, 32, 4, 3, True, True]')):
+        text = (b / f'attention_flags_{f}_h100_s30_stdout.txt').read_text()
+        assert best in text and 'FAILED max rel. L2 5.0e-01' in text                # slower than m_fast's 925 us
 
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every

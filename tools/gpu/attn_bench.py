@@ -11,6 +11,8 @@ the kernel's check against SDPA runs first (bf16).
     # the launch/schedule flags too (`ATTENTION_VARIANT_TILES`: query blocks of a head launched together, the next key
     # block's scores issued before this one's softmax), each variant checked against SDPA first:
     PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py --out $OUT/attn --sizes huge --lengths 320,128 --variants
+    # one group, every tile checked, with the tiles left out for wrong results (the tuner's check rejects them):
+    PYTHONPATH=$PWD python3 tools/gpu/attn_bench.py --out $OUT/attn --sizes huge --lengths 320,128 --variants --flags pipe --check-all --with-wrong
 
 Writes attention.md / attention.json to --out. Needs a CUDA device with Triton.
 """
@@ -21,13 +23,20 @@ from marval.kernels import (tune_attention, check_attention, ATTENTION_TILES, VA
                             tiles_with_variants)
 
 SHAPES = {'base': (12, 64), 'huge': (16, 80)}   # heads, head width
+# `pipe`'s 64 × 64 tiles at 4 warps, left out of ATTENTION_VARIANT_TILES: on an H100 under Triton 3.6 they returned
+# wrong results with 80-wide heads (2026-12-07; results/bench/attention_variant_checks_h100.txt)
+LEFT_OUT_WRONG = [(64, 64, 4, stages, m_fast, True) for m_fast in (False, True) for stages in (2, 3)]
 
 
-def bench_tiles(variants: bool = False, flags: str | None = None) -> tuple[list, list]:
+def bench_tiles(variants: bool = False, flags: str | None = None, check_all: bool = False,
+                with_wrong: bool = False) -> tuple[list, list]:
     """The tiles to time and the variant tiles to check against SDPA first: `ATTENTION_TILES` (with `variants`: and the
-    variant tiles not in it; with `flags` too: only that group's), and each timed group's largest tile."""
+    variant tiles not in it; with `flags` too: only that group's; `with_wrong`: and that group's `LEFT_OUT_WRONG`
+    tiles), and each timed group's largest tile (`check_all`: every flagged tile timed)."""
     if not variants: return list(ATTENTION_TILES), []
     tiles = attention_variant_tiles(flags) if flags else tiles_with_variants()
+    if with_wrong: tiles = tiles + [t for t in LEFT_OUT_WRONG if not flags or t[4:] == VARIANT_FLAGS[flags]]
+    if check_all: return tiles, [t for t in tiles if len(t) == 6 and (t[4] or t[5])]
     return tiles, [max(attention_variant_tiles(f), key=lambda t: t[0] * t[1]) for f in ([flags] if flags else VARIANT_FLAGS)]
 
 
@@ -43,12 +52,15 @@ def main(argv=None):
     ap.add_argument('--flags', choices=sorted(VARIANT_FLAGS), default=None,
                     help='with --variants: only the variant tiles with these flags (one group per process: a tile that '
                          'faults the device leaves every later call in the process failing)')
+    ap.add_argument('--check-all', action='store_true', help='with --variants: check every flagged tile against SDPA, not one a group')
+    ap.add_argument('--with-wrong', action='store_true', help="with --variants: time LEFT_OUT_WRONG's tiles too (the tuner's "
+                    'check against SDPA records them as wrong)')
     a = ap.parse_args(argv)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     dev = torch.cuda.get_device_name()
     checks = check_attention('cuda', torch.bfloat16)
     print('check (bf16 vs SDPA in fp32):', ', '.join(f"d {r['d']} M {r['M']} N {r['N']}: {r['rel_l2']:.1e}" for r in checks), flush=True)
-    tiles, check_tiles = bench_tiles(a.variants, a.flags)
+    tiles, check_tiles = bench_tiles(a.variants, a.flags, a.check_all, a.with_wrong)
     for cfg in check_tiles:                                              # each flag pair checked once, on its largest tile
         rs = check_attention('cuda', torch.bfloat16, config=cfg)
         checks += [dict(r, config=list(cfg)) for r in rs]
@@ -72,13 +84,13 @@ def main(argv=None):
           f"command: `{meta['command']}`; each call timed as {'an eager launch' if a.eager else 'a CUDA-graph replay'}\n", 'Check against SDPA (fp32 reference), rel. L2: ' +
           ', '.join(f"d {r['d']} (M {r['M']}, N {r['N']}{', tile ' + str(tuple(r['config'])) if 'config' in r else ''}) {r['rel_l2']:.1e}"
                     f"{'' if r['ok'] else ' FAILED'}" for r in checks) + '\n',
-          '| size | B | H | N | d | what | BM, BN, warps, stages | m_fast | pipe | µs | TFLOP/s | fastest tile |',
-          '|---|---|---|---|---|---|---|---|---|---|---|---|']
+          '| size | B | H | N | d | what | BM, BN, warps, stages | m_fast | pipe | µs | TFLOP/s | fastest tile | error |',
+          '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         cfg = r.get('config', [])
         flags = ['yes' if f else '' for f in cfg[4:6]] if len(cfg) == 6 else ['', '']
         md.append(f"| {r['size']} | {r['B']} | {r['H']} | {r['N']} | {r['d']} | {r['what']} | {', '.join(map(str, cfg[:4]))} "
-                  f"| {flags[0]} | {flags[1]} | {r['us']:.1f} | {r['tflops']:.0f} | {'yes' if r['best'] else ''} |")
+                  f"| {flags[0]} | {flags[1]} | {r['us']:.1f} | {r['tflops']:.0f} | {'yes' if r['best'] else ''} | {r.get('error', '')} |")
     (out / 'attention.md').write_text('\n'.join(md) + '\n')
 
 

@@ -50,6 +50,9 @@ every job: a call cut by its time limit keeps what it measured; rebuild metrics.
     # job 52 with the attention tiles' launch/schedule flags among the tuner's candidates (`--attention-tiles variants`),
     # against job 52, in one process (te_plain.*, then te_variants.*; the tuned tiles printed after each)
     PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 60 --jobs 52 --repeats 1 --attention-tiles ab --name te
+    # what the m_fast tiles (in ATTENTION_TILES since 2026-12-07) give fast=True's MARVAL-H student at batch 256 (job 44),
+    # in one process: the 48 unflagged tiles (st_unflagged.*), then ATTENTION_TILES (st_plain.*)
+    PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 400 --jobs 44 --repeats 1 --attention-tiles ab-unflagged --name st
     # an A/B of two variants of one configuration in one process (the plain reference built once, for the first):
     # job 52 against job 56, fast=True's MAR-H teacher at batch 256 without and with the multi-kernel picks at the most rows
     PYTHONPATH=$PWD timeout 570 python3 tools/gpu/bench_levers.py --out $OUT/bench --budget-s 400 --jobs 52,56 --repeats 1 --name ab
@@ -116,16 +119,24 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     return js
 
 
-def attention_tuning(eager: bool = False, variants: bool = False, flags: str = 'all'):
+def attention_tuning(eager: bool = False, variants: bool = False, flags: str = 'all', unflagged: bool = False):
     """Make every `FastSampler` of this process time our attention kernel's tiles as eager launches (`eager`:
     `tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays, and/or over
     `tiles_with_variants(flags)` (`variants`: the launch/schedule flags' tiles too) instead of `ATTENTION_TILES` (which
-    has the `m_fast` tiles since 2026-12-07, so `flags='m_fast'` adds nothing now):
+    has the `m_fast` tiles since 2026-12-07, so `flags='m_fast'` adds nothing now), or over `ATTENTION_TILES` without
+    any flagged tile (`unflagged`: the 48 tiles the tuner timed before 2026-12-07):
     for a comparison on one lease (two processes, since the tuned tiles stay for the process)."""
     from marval import fast_sampling, kernels
+    if variants and unflagged: raise ValueError('variants and unflagged exclude each other')
     extra = dict(graph=False) if eager else {}
     if variants: extra['tiles'] = kernels.tiles_with_variants(flags)
-    if extra: fast_sampling.tune_attention = lambda *a, **k: kernels.tune_attention(*a, **dict(k, **extra))
+    if unflagged: extra['tiles'] = [t for t in kernels.ATTENTION_TILES if len(t) == 4]
+    base = getattr(fast_sampling.tune_attention, 'base', fast_sampling.tune_attention)   # an earlier pass's override undone
+    fast_sampling.tune_attention = base
+    if extra:
+        def tune(*args, **kw): return kernels.tune_attention(*args, **dict(kw, **extra))
+        tune.base = base
+        fast_sampling.tune_attention = tune
 
 
 def main(argv=None):
@@ -142,10 +153,12 @@ def main(argv=None):
                     '1 fits a long job, e.g. the compiled MAR-H teacher at batch 256, into one 600 s call')
     ap.add_argument('--attention-tuning', choices=['graph', 'eager'], default='graph',
                     help="how the samplers time our attention kernel's tiles (eager: the tuner before 2026-12-06)")
-    ap.add_argument('--attention-tiles', choices=['plain', 'variants', 'ab'], default='plain',
-                    help="which tiles the samplers time (variants: ATTENTION_VARIANT_TILES too, marval.kernels.tiles_with_variants); ab: the "
+    ap.add_argument('--attention-tiles', choices=['plain', 'variants', 'ab', 'unflagged', 'ab-unflagged'], default='plain',
+                    help="which tiles the samplers time (plain: ATTENTION_TILES; variants: ATTENTION_VARIANT_TILES too, "
+                         "marval.kernels.tiles_with_variants; unflagged: ATTENTION_TILES without the m_fast tiles); ab: the "
                          "jobs twice in this process, with the plain tiles (report NAME_plain), then, the tuned tiles "
-                         "forgotten, with the variants too (NAME_variants)")
+                         "forgotten, with the variants too (NAME_variants); ab-unflagged: first with the unflagged tiles "
+                         "(NAME_unflagged), then with the plain ones (NAME_plain): what the m_fast tiles give")
     ap.add_argument('--variant-flags', choices=['all', *sorted(kernels.VARIANT_FLAGS)], default='all',
                     help='with --attention-tiles variants / ab: only the variant tiles with these flags')
     a = ap.parse_args(argv)
@@ -166,11 +179,12 @@ def main(argv=None):
     print(f'torch {torch.__version__}, {torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"}', flush=True)
     t0 = time.time()
     cmd = 'PYTHONPATH=$PWD python3 tools/gpu/bench_levers.py ' + shlex.join(sys.argv[1:] if argv is None else argv)
-    passes = ([(a.name, a.attention_tiles == 'variants')] if a.attention_tiles != 'ab' else
-              [(f'{a.name or "ab"}_plain', False), (f'{a.name or "ab"}_variants', True)])
-    for name, variants in passes:
+    passes = {'ab': ['plain', 'variants'], 'ab-unflagged': ['unflagged', 'plain']}.get(a.attention_tiles)
+    passes = [(a.name, a.attention_tiles)] if passes is None else [(f'{a.name or "ab"}_{t}', t) for t in passes]
+    for name, tiles in passes:
         kernels.ATTENTION_CONFIGS.clear()                                       # the samplers tune again, over these tiles
-        attention_tuning(eager=a.attention_tuning == 'eager', variants=variants, flags=a.variant_flags)
+        attention_tuning(eager=a.attention_tuning == 'eager', variants=tiles == 'variants', flags=a.variant_flags,
+                         unflagged=tiles == 'unflagged')
         r = bench.run_plan(js, a.out, name=name, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
         print(f'\n== headline ({time.time() - t0:.0f} s) ==')
         for k in sorted(r['headline']): print(f'{k:45s} {r["headline"][k]}')
