@@ -998,7 +998,8 @@ def _qkv_views(B, H, N, d, device, dtype, gen):
 # `attn_spills`); the 8-warp ones, which do not spill, are left out with them, untried. `pipe` with 64 × 64 tiles at 4
 # warps is left out too: on the same H100 it returned wrong results with 80-wide heads (rel. L2 0.23 at 320 rows, 0.36
 # at 128, with or without m_fast; right at 64-wide heads and on the interpreter; 2026-12-07, 30th session,
-# results/bench/attention_variant_checks_h100.txt). `tune_attention` now checks each tile's result before timing it.
+# results/bench/attention_variant_checks_h100.txt), and (64, 64, 4, 3) faulted the device in the edge-case check
+# (attention_flags_{pipe,both}_checkall_h100_stdout.txt). `tune_attention` now checks each tile's result before timing it.
 ATTENTION_VARIANT_TILES = [(BM, BN, warps, stages, m_fast, pipe) for m_fast, pipe in ((True, False), (False, True), (True, True))
                            for BM in (64, 128) for BN in (32, 64) for warps in (4, 8) for stages in (2, 3)
                            if not (pipe and BN == 64 and (BM == 128 or warps == 4))]

@@ -657,6 +657,18 @@ def test_30th_session_evidence():
     for f, best in (('pipe', '1530 us (175 TFLOP/s) at [128, 32, 8, 3, False, True]'), ('both', '1196 us (224 TFLOP/s) at [64, 32, 4, 3, True, True]')):
         text = (b / f'attention_flags_{f}_h100_s30_stdout.txt').read_text()
         assert best in text and 'FAILED max rel. L2 5.0e-01' in text                # slower than m_fast's 925 us
+        assert 'illegal memory access' in (b / f'attention_flags_{f}_checkall_h100_stdout.txt').read_text()   # (64, 64, 4, 3)
+        g = json.loads((b / f'attention_flags_{f}_gated_h100.json').read_text())     # the checking tuner on the device
+        assert g['device'] == 'NVIDIA H100 80GB HBM3' and '--with-wrong' in g['command']
+        rejected = {(tuple(r['config']), r['N']) for r in g['rows'] if r.get('error', '').startswith('wrong result')}
+        assert rejected == {(t, N) for t in wrong if t[4:] == kernels.VARIANT_FLAGS[f] for N in (320, 128)}
+        assert all(r['us'] < float('inf') for r in g['rows'] if 'error' not in r) and not any(r['best'] and 'error' in r for r in g['rows'])
+        top = min((r for r in g['rows'] if r['N'] == 320 and r['what'] == 'triton'), key=lambda r: r['us'])
+        assert top['us'] > 1.25 * 925                                           # pipe is slower than m_fast's best
+    r28 = json.loads((b / 'nvidia_h100_run28.json').read_text())
+    (row,) = r28['rows']
+    assert (row['size'], row['kind'], row['batch'], row['check_ok']) == ('huge', 'student', 256, True) and round(row['median_s'], 2) == 10.89
+    assert abs(row['rel_l2_vs_plain'] - 0.0163) < 5e-4 and "(64, 64, 4, 3, True, False)}" in (b / 'nvidia_h100_run28_stdout.txt').read_text()
 
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
