@@ -1040,8 +1040,8 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     CUDA graphs; `FastSampler` does, per batch size). `graph`: time the calls replayed in a CUDA graph (`cuda_time_us`),
     as the sampler launches them; at batch 1 a call takes a few µs and eager launches would time the host instead.
     Each tile's result is checked against SDPA in fp32 first (`tile_gap`, `ATTENTION_LIMITS`): a tile the compiler got
-    wrong is recorded with its error and never picked. One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32 rows) are for small B·H, where larger ones leave
-    most SMs idle."""
+    wrong is recorded with its error and never picked. One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32
+    rows) are for small B·H, where larger ones leave most SMs idle."""
     if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
         raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
