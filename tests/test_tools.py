@@ -669,6 +669,8 @@ def test_30th_session_evidence():
     (row,) = r28['rows']
     assert (row['size'], row['kind'], row['batch'], row['check_ok']) == ('huge', 'student', 256, True) and round(row['median_s'], 2) == 10.89
     assert abs(row['rel_l2_vs_plain'] - 0.0163) < 5e-4 and "(64, 64, 4, 3, True, False)}" in (b / 'nvidia_h100_run28_stdout.txt').read_text()
+    h = json.loads((b / 'h100' / 'metrics.json').read_text())                # the H100 join keeps run 28's row
+    assert h['student.huge.bs256_x_official'] == row['speedup_vs_official'] and 'nvidia_h100_run28.json' in (b / 'README.md').read_text()
 
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
