@@ -979,11 +979,10 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
 
 ATTENTION_LIMITS = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 3e-3}   # rel. L2 against SDPA in fp32
 
-def tile_gap(fn, q, k, v, ref: torch.Tensor) -> float:
-    """Relative L2 distance of `fn(q, k, v)` (the kernel at one tile) from `ref` (SDPA in fp32, (B, H, M, d)); inf
-    where it is not finite, so a NaN never passes a `gap <= limit` test unnoticed."""
-    o = fn(q, k, v).float()                                                  # (B, H, M, d)
-    gap = ((o - ref).norm() / ref.norm().clamp_min(1e-12)).item()
+def tile_gap(o: torch.Tensor, ref: torch.Tensor) -> float:
+    """Relative L2 distance of the kernel's output `o` (B, H, M, d) from `ref` (SDPA in fp32); inf where it is not
+    finite, so a NaN never passes a `gap <= limit` test unnoticed."""
+    gap = ((o.float() - ref).norm() / ref.norm().clamp_min(1e-12)).item()
     return gap if gap < float('inf') else float('inf')                       # NaN compares False: inf
 
 def _qkv_views(B, H, N, d, device, dtype, gen):
@@ -1054,7 +1053,7 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     ref, limit = F.scaled_dot_product_attention(q.float(), k.float(), v.float()), ATTENTION_LIMITS[dtype]   # (B, H, N, d)
     for cfg in (ATTENTION_TILES if tiles is None else tiles):
         try:
-            gap = tile_gap(lambda *qkv: attention_triton(*qkv, config=cfg), q, k, v, ref)
+            gap = tile_gap(attention_triton(q, k, v, config=cfg), ref)
             if not gap <= limit:                                             # a miscompiled tile: recorded, never picked
                 add('triton', float('inf'), config=list(cfg), rel_l2=gap, error=f'wrong result: rel. L2 {gap:.1e} > {limit:.0e}')
                 continue
@@ -1087,7 +1086,7 @@ def check_attention(device='cpu', dtype=torch.float32, seed: int = 0, config: tu
         q, k, v = q[:, :, :M], k[:, :, :N], v[:, :, :N]                      # (B, H, M, d), 2 × (B, H, N, d)
         o = attention_triton(q, k, v, config=config).float()
         ref = F.scaled_dot_product_attention(q.float(), k.float(), v.float())
-        rel = ((o - ref).norm() / ref.norm().clamp_min(1e-12)).item() if M else 0.
+        rel = tile_gap(o, ref) if M else 0.
         rows.append(dict(B=B, H=H, M=M, N=N, d=d, rel_l2=rel, limit=limit, ok=rel <= limit and o.shape == (B, H, M, d)))
     return rows
 

@@ -176,19 +176,19 @@ def test_bench_levers_attention_tuning(monkeypatch):
     tuning(eager=True)
     fast_sampling.tune_attention(64, graph=True, B=1)                        # what `_tune_attention` passes on a GPU
     assert calls == [((64,), dict(graph=False, B=1))]
-    tuning(variants=True)
+    tuning(tiles='variants')
     fast_sampling.tune_attention(80, graph=True, B=2)
     assert calls[-1] == ((80,), dict(graph=True, B=2, tiles=kernels.tiles_with_variants()))
     assert len(calls[-1][1]['tiles']) == 64 + 20 and all(len(t) == 6 for t in kernels.ATTENTION_VARIANT_TILES)
-    tuning(variants=True, flags='pipe')
+    tuning(tiles='variants', flags='pipe')
     fast_sampling.tune_attention(80, B=2)
     assert calls[-1][1]['tiles'] == kernels.ATTENTION_TILES + kernels.attention_variant_tiles('pipe')
-    tuning(unflagged=True)                                                   # --attention-tiles ab-unflagged's first pass
+    tuning(tiles='unflagged')                                                # --attention-tiles ab-unflagged's first pass
     fast_sampling.tune_attention(80, B=2)
     assert calls[-1][1]['tiles'] == kernels.ATTENTION_TILES[:48] and all(len(t) == 4 for t in calls[-1][1]['tiles'])
     tuning()                                                                 # its second pass: the override undone
     assert fast_sampling.tune_attention is original
-    with pytest.raises(ValueError): tuning(variants=True, unflagged=True)
+    with pytest.raises(ValueError): tuning(tiles='both')                   # not a tile list
 
 def test_attn_bench_tiles():
     "tools/gpu/attn_bench.py's tile lists: the tuner's by default; --variants adds the flag tiles once; --flags one group."

@@ -65,7 +65,7 @@ def main(argv=None):
     checks = check_attention('cuda', torch.bfloat16)
     print('check (bf16 vs SDPA in fp32):', ', '.join(f"d {r['d']} M {r['M']} N {r['N']}: {r['rel_l2']:.1e}" for r in checks), flush=True)
     tiles, check_tiles = bench_tiles(a.variants, a.flags, a.check_all, a.with_wrong)
-    for cfg in check_tiles:                                              # each flag pair checked once, on its largest tile
+    for cfg in check_tiles:                                              # each group's largest tile (--check-all: every one)
         rs = check_attention('cuda', torch.bfloat16, config=cfg)
         checks += [dict(r, config=list(cfg)) for r in rs]
         print(f'check {cfg}:', 'ok' if all(r['ok'] for r in rs) else 'FAILED', f"max rel. L2 {max(r['rel_l2'] for r in rs):.1e}", flush=True)

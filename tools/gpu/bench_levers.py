@@ -119,18 +119,20 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     return js
 
 
-def attention_tuning(eager: bool = False, variants: bool = False, flags: str = 'all', unflagged: bool = False):
+TILE_LISTS = ('plain', 'variants', 'unflagged')
+
+def attention_tuning(eager: bool = False, tiles: str = 'plain', flags: str = 'all'):
     """Make every `FastSampler` of this process time our attention kernel's tiles as eager launches (`eager`:
-    `tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays, and/or over
-    `tiles_with_variants(flags)` (`variants`: the launch/schedule flags' tiles too) instead of `ATTENTION_TILES` (which
-    has the `m_fast` tiles since 2026-12-07, so `flags='m_fast'` adds nothing now), or over `ATTENTION_TILES` without
-    any flagged tile (`unflagged`: the 48 tiles the tuner timed before 2026-12-07):
+    `tune_attention(graph=False)`, what it did before 2026-12-06) instead of CUDA-graph replays, and/or over another
+    list than `ATTENTION_TILES` (`tiles='plain'`, which has the `m_fast` tiles since 2026-12-07): 'variants',
+    `tiles_with_variants(flags)` (the launch/schedule flags' tiles too; `flags='m_fast'` adds nothing now), or
+    'unflagged', `ATTENTION_TILES` without any flagged tile (the 48 tiles the tuner timed before 2026-12-07):
     for a comparison on one lease (two processes, since the tuned tiles stay for the process)."""
     from marval import fast_sampling, kernels
-    if variants and unflagged: raise ValueError('variants and unflagged exclude each other')
+    if tiles not in TILE_LISTS: raise ValueError(f'tiles: one of {TILE_LISTS}; got {tiles!r}')
     extra = dict(graph=False) if eager else {}
-    if variants: extra['tiles'] = kernels.tiles_with_variants(flags)
-    if unflagged: extra['tiles'] = [t for t in kernels.ATTENTION_TILES if len(t) == 4]
+    if tiles == 'variants': extra['tiles'] = kernels.tiles_with_variants(flags)
+    if tiles == 'unflagged': extra['tiles'] = [t for t in kernels.ATTENTION_TILES if len(t) == 4]
     base = getattr(fast_sampling.tune_attention, 'base', fast_sampling.tune_attention)   # an earlier pass's override undone
     fast_sampling.tune_attention = base
     if extra:
@@ -153,7 +155,7 @@ def main(argv=None):
                     '1 fits a long job, e.g. the compiled MAR-H teacher at batch 256, into one 600 s call')
     ap.add_argument('--attention-tuning', choices=['graph', 'eager'], default='graph',
                     help="how the samplers time our attention kernel's tiles (eager: the tuner before 2026-12-06)")
-    ap.add_argument('--attention-tiles', choices=['plain', 'variants', 'ab', 'unflagged', 'ab-unflagged'], default='plain',
+    ap.add_argument('--attention-tiles', choices=[*TILE_LISTS, 'ab', 'ab-unflagged'], default='plain',
                     help="which tiles the samplers time (plain: ATTENTION_TILES; variants: ATTENTION_VARIANT_TILES too, "
                          "marval.kernels.tiles_with_variants; unflagged: ATTENTION_TILES without the m_fast tiles); ab: the "
                          "jobs twice in this process, with the plain tiles (report NAME_plain), then, the tuned tiles "
@@ -183,8 +185,7 @@ def main(argv=None):
     passes = [(a.name, a.attention_tiles)] if passes is None else [(f'{a.name or "ab"}_{t}', t) for t in passes]
     for name, tiles in passes:
         kernels.ATTENTION_CONFIGS.clear()                                       # the samplers tune again, over these tiles
-        attention_tuning(eager=a.attention_tuning == 'eager', variants=tiles == 'variants', flags=a.variant_flags,
-                         unflagged=tiles == 'unflagged')
+        attention_tuning(eager=a.attention_tuning == 'eager', tiles=tiles, flags=a.variant_flags)
         r = bench.run_plan(js, a.out, name=name, budget_s=a.budget_s, command=cmd, ddp_json=a.ddp_json, **kw)
         print(f'\n== headline ({time.time() - t0:.0f} s) ==')
         for k in sorted(r['headline']): print(f'{k:45s} {r["headline"][k]}')
