@@ -424,6 +424,7 @@ class FastSampler:
         self.cuda_graphs = bool(cuda_graphs)
         self.rng_in_graph = self.cuda_graphs and hasattr(torch.cuda.CUDAGraph, 'register_generator_state')
         self.generator = torch.Generator(device=self.device)
+        self.tune_s = 0.0                                                       # wall seconds in the kernel tuners (setup)
         self.refresh()
 
     @classmethod
@@ -454,7 +455,7 @@ class FastSampler:
             residual_epilogue_model(self.mar, fn)
             if fn is offset_layer_norm_triton and self.device.type == 'cuda':
                 for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
-                    if (D, self.dtype) not in OFFSET_LN_CONFIGS: tune_offset_ln(D, self.dtype, self.device)
+                    if (D, self.dtype) not in OFFSET_LN_CONFIGS: self._tuned(tune_offset_ln, D, self.dtype, self.device)
         if kernel_attn: kernel_attention_model(self.mar)                       # its tiles are timed per batch size (`prepare`)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln, self.head_stream)
         self._condition = condition_uniform if self.uniform else condition_static
@@ -674,8 +675,14 @@ class FastSampler:
         for H, d in {(b.attn.num_heads, b.attn.qkv.in_features // b.attn.num_heads)
                      for b in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]}:
             if (d, self.dtype, Bt * H) not in ATTENTION_CONFIGS:
-                tune_attention(d, self.dtype, self.device, B=Bt, H=H, N=self.L + self.model.buffer_size,
-                               graph=self.cuda_graphs)
+                self._tuned(tune_attention, d, self.dtype, self.device, B=Bt, H=H, N=self.L + self.model.buffer_size,
+                            graph=self.cuda_graphs)
+
+    def _tuned(self, tuner, *args, **kw):
+        "Run a kernel tuner (`tune_attention`, `tune_offset_ln`), adding its wall time to `tune_s` (part of the setup)."
+        t0 = time.perf_counter()
+        try: return tuner(*args, **kw)
+        finally: self.tune_s += time.perf_counter() - t0
 
     def _graph(self, fn, register_rng: bool, before=None):
         "Warm `fn` up on a side stream (`before()` ahead of each warm-up call), then capture it into a CUDA graph in the sampler's shared pool."
