@@ -2,11 +2,12 @@
 # 31st session's device call (issue 6): on an H200, fast=True's MAR-H teacher at batch 256 (job 52, the one run that can
 # settle its 2x) and then, in the time left, the MARVAL-H student (job 44); on an H100, job 44 (its setup now splits off
 # the kernel tuners' seconds, `tune_s`) and the kernel profile of fast=True's MARVAL-H student at batch 256.
-# Run from the repository root on the device: bash tools/gpu/session31.sh  (writes $OUT/out.tgz)
+# Run from the repository root on the device: [LIMIT=seconds] bash tools/gpu/session31.sh  (writes $OUT/out.tgz)
 set -u
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/gpu.txt; date -u >> $OUT/gpu.txt
 mkdir -p $OUT/x
-left() { echo $(( 575 - SECONDS )); }
+LIMIT=${LIMIT:-575}                                  # seconds this call may take in all
+left() { echo $(( LIMIT - SECONDS )); }
 if grep -q H200 $OUT/gpu.txt; then
   PYTHONPATH=$PWD timeout 420 python3 tools/gpu/bench_levers.py --out $OUT/x --jobs 52 --repeats 1 --budget-s 100 --name te > $OUT/x/te_stdout.txt 2>&1
   tail -25 $OUT/x/te_stdout.txt
