@@ -29,7 +29,7 @@ import torch
 
 def kind_of(name: str) -> str:
     n = name.lower()
-    if any(k in n for k in ('flash', 'fmha', 'attention', 'sdpa')): return 'attention'
+    if any(k in n for k in ('flash', 'fmha', 'attention', 'sdpa')) or n == '_attn_kernel': return 'attention'   # ours: marval.kernels
     if any(k in n for k in ('gemm', 'cutlass', 'nvjet', 'sm90_x', 'triton_mm', 'cublas', 'matmul')): return 'matmul'
     return 'other'
 
