@@ -251,7 +251,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     student = student if student is not None or kind == 'teacher' else random_student(model)
     labels = torch.arange(batch, device=dev) % model.cfg.class_num
     graphs = bool(graphs) and path == 'fast' and graphs_supported(dev)
-    setup_s = tune_s = None
+    setup_s = tune_s = recalled = None
     if path == 'eager':
         ts = (DiffusionTokenSampler(model.diffloss, steps) if kind == 'teacher'
               else StudentTokenSampler(student, model.cfg.clip_denoised))
@@ -268,12 +268,14 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
         setup_s = time.perf_counter() - t0                                     # weights copy + graph capture + 1st call
         say(f'setup (weights, compile, capture, 1st call): {setup_s:.4g} s')
         tune_s = fs.tune_s                                                     # the kernel tuners' share of it
-        if tune_s: say(f'kernel tuners (part of the setup): {tune_s:.4g} s')
+        recalled = f'{fs.tunes_recalled}/{fs.tunes}' if fs.tunes else None     # tunings a remembered pick answered
+        if fs.tunes: say(f'kernel tuners (part of the setup): {tune_s:.4g} s, {fs.tunes} tunings, {fs.tunes_recalled} '
+                         f'answered by remembered picks ({fs.kernel_picks})')
         sample = warm = lambda: fs(labels, seed)
     else: raise ValueError(f"unknown path {path!r}: use 'eager' or 'fast'")
     n = repeats or default_repeats(kind, path, batch, graphs)
     base = dict(what='sampler', size=size, kind=kind, path=path, dtype=dtype, graphs=graphs, batch=batch, K=num_iter,
-                steps=row_steps(kind, steps), cfg=w, setup_s=setup_s, tune_s=tune_s, variant=variant_name(compile, uniform, compile_mode, attention, gelu_epilogue, residual_epilogue, head_stream,
+                steps=row_steps(kind, steps), cfg=w, setup_s=setup_s, tune_s=tune_s, tunes_recalled=recalled, variant=variant_name(compile, uniform, compile_mode, attention, gelu_epilogue, residual_epilogue, head_stream,
                                                                           compile_options, compile_rows))
     if base['variant'] != 'plain':
         key = (kind, num_iter, w, steps, dtype, graphs, batch, seed)
@@ -456,7 +458,7 @@ MD_COLUMNS = [('what', 'what'), ('size', 'size'), ('kind', 'kind'), ('path', 'pa
               ('graphs', 'graphs'), ('variant', 'variant'), ('batch', 'batch'), ('K', 'K'), ('steps', 'head steps'), ('decode', '+VAE'),
               ('median_s', 'median s'), ('min_s', 'min s'), ('max_s', 'max s'), ('iqr_s', 'IQR s'), ('repeats', 'n'),
               ('img_per_s', 'img/s'), ('official_s', 'official s (H200)'), ('official_img_per_s', 'official img/s'),
-              ('speedup_vs_official', 'x official'), ('setup_s', 'setup s'), ('tune_s', 'tuners s'), ('cond_ms', 'transformer ms'),
+              ('speedup_vs_official', 'x official'), ('setup_s', 'setup s'), ('tune_s', 'tuners s'), ('tunes_recalled', 'picks recalled'), ('cond_ms', 'transformer ms'),
               ('token_ms', 'head ms'), ('mfu', 'MFU'), ('bound_s', 'roofline s'), ('x_bound', 'x roofline'),
               ('rel_l2_vs_plain', 'rel L2 vs plain')]
 

@@ -13,7 +13,7 @@ from .diffusion import GaussianDiffusion, cfg_eps
 from .mar import MAR, SimpleMLPAdaLN, modulate
 from .sampling import masked_after, check_num_iter, cfg_scale_at
 from .kernels import (offset_layer_norm, offset_layer_norm_triton, triton_available, OFFSET_LN_CONFIGS, tune_offset_ln,
-                           attention_triton, ATTENTION_CONFIGS, tune_attention)
+                           attention_triton, ATTENTION_CONFIGS, tune_attention, picks_path)
 
 # %% auto #0
 __all__ = ['HEAD_STREAMS', 'COMPILE_MODES', 'HEAD_MULTI_KERNEL', 'COMPILE_ROWS', 'COMPILE_PARTS', 'P_SAMPLE_KEYS',
@@ -361,7 +361,11 @@ class FastSampler:
     LayerNorm offset (`residual_epilogue_model`); `head_stream='autocast'` keeps the head's residual stream in the
     low-precision dtype, as the official code under autocast (`HeadRunner`; default 'fp32'); `compile_rows='largest'`
     makes the compiled head's first call one at the largest AR step's rows (`COMPILE_ROWS`), where inductor picks its
-    multi-kernel forms (`head_bench.py --order`: with `HEAD_MULTI_KERNEL`, picked at the first step's rows they lose)."""
+    multi-kernel forms (`head_bench.py --order`: with `HEAD_MULTI_KERNEL`, picked at the first step's rows they lose);
+    `kernel_picks` is the file where the kernel tuners (`attention='triton'`, `residual_epilogue` on a GPU) remember
+    their picks for later processes ('default': `marval.kernels.default_picks_path()`, `~/.cache/marval/kernel_picks.json`
+    or `$MARVAL_KERNEL_PICKS`; None: time every candidate each time), `tune_s` the setup's seconds in the tuners and
+    `tunes` / `tunes_recalled` how many tunings ran and how many of them a remembered pick answered."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
@@ -369,7 +373,7 @@ class FastSampler:
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
                  compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False,
                  residual_epilogue: bool = False, head_stream: str = 'fp32', compile_options: dict | None = None,
-                 compile_rows: str = 'first'):
+                 compile_rows: str = 'first', kernel_picks='default'):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -424,7 +428,8 @@ class FastSampler:
         self.cuda_graphs = bool(cuda_graphs)
         self.rng_in_graph = self.cuda_graphs and hasattr(torch.cuda.CUDAGraph, 'register_generator_state')
         self.generator = torch.Generator(device=self.device)
-        self.tune_s = 0.0                                                       # wall seconds in the kernel tuners (setup)
+        self.kernel_picks = picks_path(kernel_picks)                            # validated here (TypeError), used by the tuners
+        self.tune_s, self.tunes, self.tunes_recalled = 0.0, 0, 0                # wall seconds in the kernel tuners (setup), their calls
         self.refresh()
 
     @classmethod
@@ -455,7 +460,8 @@ class FastSampler:
             residual_epilogue_model(self.mar, fn)
             if fn is offset_layer_norm_triton and self.device.type == 'cuda':
                 for D in {self.mar.encoder_norm.c.shape[0], self.mar.decoder_norm.c.shape[0]}:   # tiles timed here, before any capture
-                    if (D, self.dtype) not in OFFSET_LN_CONFIGS: self._tuned(tune_offset_ln, D, self.dtype, self.device)
+                    if (D, self.dtype) not in OFFSET_LN_CONFIGS:
+                        self._tuned(tune_offset_ln, D, self.dtype, self.device, picks=self.kernel_picks)
         if kernel_attn: kernel_attention_model(self.mar)                       # its tiles are timed per batch size (`prepare`)
         self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln, self.head_stream)
         self._condition = condition_uniform if self.uniform else condition_static
@@ -676,13 +682,17 @@ class FastSampler:
                      for b in [*self.mar.encoder_blocks, *self.mar.decoder_blocks]}:
             if (d, self.dtype, Bt * H) not in ATTENTION_CONFIGS:
                 self._tuned(tune_attention, d, self.dtype, self.device, B=Bt, H=H, N=self.L + self.model.buffer_size,
-                            graph=self.cuda_graphs)
+                            graph=self.cuda_graphs, picks=self.kernel_picks)
 
     def _tuned(self, tuner, *args, **kw):
-        "Run a kernel tuner (`tune_attention`, `tune_offset_ln`), adding its wall time to `tune_s` (part of the setup)."
+        """Run a kernel tuner (`tune_attention`, `tune_offset_ln`), adding its wall time to `tune_s` (part of the setup)
+        and counting it in `tunes`, and in `tunes_recalled` when a remembered pick answered it (`kernel_picks`)."""
         t0 = time.perf_counter()
-        try: return tuner(*args, **kw)
+        try: rows = tuner(*args, **kw)
         finally: self.tune_s += time.perf_counter() - t0
+        self.tunes += 1
+        self.tunes_recalled += any(r.get('recalled') for r in rows)
+        return rows
 
     def _graph(self, fn, register_rng: bool, before=None):
         "Warm `fn` up on a side stream (`before()` ahead of each warm-up call), then capture it into a CUDA graph in the sampler's shared pool."

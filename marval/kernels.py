@@ -22,13 +22,14 @@ def triton_available() -> bool:
 __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_LIMIT', 'CHAIN_CHECK', 'CHAIN_CHECK_ALIGNED',
            'MLP_CHECK_CASES', 'OFFSET_LN_CONFIGS', 'OFFSET_LN_CASES', 'ATTENTION_CONFIGS', 'ATTENTION_LIMITS',
            'ATTENTION_VARIANT_TILES', 'VARIANT_FLAGS', 'ATTENTION_TILES', 'ATTENTION_CASES', 'MAR_ATTENTION_CASES',
-           'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear', 'reference_linear',
-           'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace', 'pick_mlp_config',
-           'fused_mlp', 'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks', 'offset_ln_config',
-           'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln', 'check_offset_ln',
-           'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton', 'tile_gap',
-           'attention_variant_tiles', 'tiles_with_variants', 'tile_error', 'tune_attention', 'check_attention',
-           'check_attention_tiles']
+           'ATTENTION_PICK_TILES', 'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear',
+           'reference_linear', 'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace',
+           'pick_mlp_config', 'fused_mlp', 'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks',
+           'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
+           'check_offset_ln', 'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton',
+           'tile_gap', 'attention_variant_tiles', 'tiles_with_variants', 'tile_error', 'tune_attention',
+           'check_attention', 'check_attention_tiles', 'default_picks_path', 'picks_path', 'pick_key', 'read_picks',
+           'remembered_pick', 'remember_pick', 'check_tuner_picks']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -766,29 +767,38 @@ def cuda_time_us(f, reps: int, graph: bool = False) -> float:
     return start.elapsed_time(end) * 1e3 / reps
 
 def tune_offset_ln(D: int, dtype: torch.dtype = torch.bfloat16, device='cuda', rows: int = 65536, reps: int = 20,
-                   keep: bool = True) -> list[dict]:
+                   keep: bool = True, picks=None, timer=None) -> list[dict]:
     """Time `offset_layer_norm_triton` on a CUDA device for each (rows per program, num_warps) at (rows, D), with
     ATen's LayerNorm and `offset_layer_norm` as references; `keep`: the fastest config goes into `OFFSET_LN_CONFIGS`
-    (so call it before capturing CUDA graphs). One dict per candidate: µs per call and GB/s (x read + y written)."""
-    if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
+    (so call it before capturing CUDA graphs). One dict per candidate: µs per call and GB/s (x read + y written).
+    `picks`: a file of remembered picks (`picks_path`; `FastSampler` passes its `kernel_picks`): a config remembered
+    there under this key (`pick_key`) is used without timing the others (one row, `recalled=True`); otherwise every
+    candidate is timed and the fastest remembered. `timer(f)`: µs per call of `f` instead of `cuda_time_us` (with it the
+    tuner also runs where Triton's CPU interpreter does, `check_tuner_picks`)."""
+    if timer is None and (torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None):
         raise RuntimeError('tune_offset_ln times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
     x = torch.randn(rows, D, device=device, generator=gen).to(dtype)         # (rows, D)
     c, w, b = (torch.randn(D, device=device, generator=gen) for _ in range(3))
-    time_us = lambda f: cuda_time_us(f, reps)
+    time_us = timer or (lambda f: cuda_time_us(f, reps))
     nbytes, out = 2 * x.numel() * x.element_size(), []
     add = lambda what, us, **kw: out.append(dict(what=what, D=D, rows=rows, dtype=str(dtype).split('.')[-1],
                                                  us=us, gb_s=nbytes / us / 1e3, **kw))
-    add('aten layer_norm (no offset)', time_us(lambda: F.layer_norm(x, (D,), w.to(dtype), b.to(dtype), 1e-6)))
-    add('offset_layer_norm (torch ops)', time_us(lambda: offset_layer_norm(x, c, w, b, 1e-6)))
     BD = sum(ln_blocks(D))
-    for BR in (1, 2, 4, 8, 16):
-        for warps in (1, 2, 4, 8, 16):
-            if BR * BD > 32768 or BR * BD < 32 * warps: continue                # registers / idle lanes
-            add('triton', time_us(lambda: offset_layer_norm_triton(x, c, w, b, 1e-6, config=(BR, warps))),
-                rows_per_program=BR, num_warps=warps)
+    cands = [(BR, warps) for BR in (1, 2, 4, 8, 16) for warps in (1, 2, 4, 8, 16)
+             if 32 * warps <= BR * BD <= 32768]                                 # registers / idle lanes
+    path = picks_path(picks)
+    key = pick_key('offset_ln', device, dtype, cands, D=D, rows=rows) if path else None
+    recalled = remembered_pick(path, key, lambda cfg: cfg in cands)
+    if recalled is None:
+        add('aten layer_norm (no offset)', time_us(lambda: F.layer_norm(x, (D,), w.to(dtype), b.to(dtype), 1e-6)))
+        add('offset_layer_norm (torch ops)', time_us(lambda: offset_layer_norm(x, c, w, b, 1e-6)))
+    for BR, warps in ([recalled] if recalled else cands):
+        add('triton', time_us(lambda: offset_layer_norm_triton(x, c, w, b, 1e-6, config=(BR, warps))),
+            rows_per_program=BR, num_warps=warps, **(dict(recalled=True) if recalled else {}))
     best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
     if keep: OFFSET_LN_CONFIGS[D, dtype] = (best['rows_per_program'], best['num_warps'])
+    if path and not recalled: remember_pick(path, key, (best['rows_per_program'], best['num_warps']), us=best['us'])
     for r in out: r['best'] = r is best
     return out
 
@@ -1032,7 +1042,8 @@ def tile_error(cfg, e: Exception) -> str:
     return type(e).__name__
 
 def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B: int = 256, H: int = 16, N: int = 320,
-                   reps: int = 10, keep: bool = True, graph: bool = True, tiles: list | None = None) -> list[dict]:
+                   reps: int = 10, keep: bool = True, graph: bool = True, tiles: list | None = None, picks=None,
+                   timer=None) -> list[dict]:
     """Time `attention_triton` on a CUDA device for each tile of `tiles` (default `ATTENTION_TILES`) at
     (B, H, N, N, d) (the default: a MAR-H decoder at batch 128 with CFG), with `F.scaled_dot_product_attention` as the
     reference; `keep`: the fastest tile goes into `ATTENTION_CONFIGS` under (d, dtype, B·H) (call it before capturing
@@ -1040,18 +1051,34 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     as the sampler launches them; at batch 1 a call takes a few µs and eager launches would time the host instead.
     Each tile's result is checked against SDPA in fp32 first (`tile_gap`, `ATTENTION_LIMITS`): a tile the compiler got
     wrong is recorded with its error and never picked. One dict per candidate: µs and TFLOP/s. Small query tiles (16, 32
-    rows) are for small B·H, where larger ones leave most SMs idle."""
-    if torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None:
+    rows) are for small B·H, where larger ones leave most SMs idle. `picks`: a file of remembered picks (`picks_path`;
+    `FastSampler` passes its `kernel_picks`): a tile remembered there under this key (`pick_key`: device, versions,
+    shape, candidate list, `graph`) is checked against SDPA as above and, passing, used without compiling or timing the
+    others (one row, `recalled=True`); otherwise every tile is timed and the fastest remembered. `timer(f)`: µs per
+    call of `f` instead of `cuda_time_us` (with it the tuner also runs where Triton's CPU interpreter does,
+    `check_tuner_picks`)."""
+    if timer is None and (torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None):
         raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
     q, k, v = _qkv_views(B, H, N, d, device, dtype, gen)
-    time_us = lambda f: cuda_time_us(f, reps, graph=graph)
+    time_us = timer or (lambda f: cuda_time_us(f, reps, graph=graph))
     flops, out = 4 * B * H * N * N * d, []                                   # QKᵀ and PV
     add = lambda what, us, **kw: out.append(dict(what=what, d=d, B=B, H=H, N=N, dtype=str(dtype).split('.')[-1],
                                                  us=us, tflops=flops / us / 1e6, timing='graph' if graph else 'eager', **kw))
-    add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
     ref, limit = F.scaled_dot_product_attention(q.float(), k.float(), v.float()), ATTENTION_LIMITS[dtype]   # (B, H, N, d)
-    for cfg in (ATTENTION_TILES if tiles is None else tiles):
+    cands, path, gaps = ATTENTION_TILES if tiles is None else tiles, picks_path(picks), {}
+    key = pick_key('attention', device, dtype, cands, d=d, B=B, H=H, N=N, graph=graph) if path else None
+    def passes(cfg):                                                         # a candidate, through the timed tiles' gate
+        if cfg not in {tuple(c) for c in cands}: return False
+        gaps[cfg] = tile_gap(attention_triton(q, k, v, config=cfg), ref)
+        return gaps[cfg] <= limit
+    if (cfg := remembered_pick(path, key, passes)) is not None:              # one tile compiled, not all of them
+        add('triton', time_us(lambda: attention_triton(q, k, v, config=cfg)), config=list(cfg), rel_l2=gaps[cfg], recalled=True)
+        if keep: ATTENTION_CONFIGS[d, dtype, B * H] = tuple(cfg)
+        out[0]['best'] = True
+        return out
+    add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
+    for cfg in cands:
         try:
             gap = tile_gap(attention_triton(q, k, v, config=cfg), ref)
             if not gap <= limit:                                             # a miscompiled tile: recorded, never picked
@@ -1063,10 +1090,12 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
         add('triton', us, config=list(cfg), rel_l2=gap)
     best = min((r for r in out if r['what'] == 'triton'), key=lambda r: r['us'])
     if best['us'] == float('inf'):                                           # e.g. a GPU without bf16 tensor cores
-        raise RuntimeError(f"no tile of attention_triton runs on {torch.cuda.get_device_name(device)} for head width {d} "
+        gpu = torch.cuda.get_device_name(device) if torch.device(device).type == 'cuda' else str(device)
+        raise RuntimeError(f"no tile of attention_triton runs on {gpu} for head width {d} "
                            f"in {dtype} ({sorted({r['error'] for r in out if 'error' in r})}): build the sampler without "
                            "attention='triton' (e.g. fast=dict(dtype='bf16', compile='head'))")
     if keep: ATTENTION_CONFIGS[d, dtype, B * H] = tuple(best['config'])
+    if path: remember_pick(path, key, best['config'], us=best['us'])
     for r in out: r['best'] = r is best
     return out
 
@@ -1096,4 +1125,110 @@ def check_attention_tiles(tiles: list | None = None, device='cpu', dtype=torch.f
     "`check_attention` for each tile of `tiles` (default `ATTENTION_VARIANT_TILES`) at `cases` (default `MAR_ATTENTION_CASES`), one row per tile and case."
     return [dict(r, config=list(t)) for t in (ATTENTION_VARIANT_TILES if tiles is None else tiles)
             for r in check_attention(device, dtype, config=t, cases=MAR_ATTENTION_CASES if cases is None else cases)]
+
+
+# %% ../nbs/02d_kernels.ipynb #c035k
+import json, hashlib, warnings
+
+def default_picks_path() -> str | None:
+    """Where `FastSampler`'s kernel tuners remember their picks by default: `$MARVAL_KERNEL_PICKS` (a path; empty,
+    'off' or 'none': nowhere), else `$XDG_CACHE_HOME/marval/kernel_picks.json` (`~/.cache/marval/...` without it)."""
+    env = os.environ.get('MARVAL_KERNEL_PICKS')
+    if env is not None: return None if env.strip().lower() in ('', 'off', 'none') else env
+    cache = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(cache, 'marval', 'kernel_picks.json')
+
+def picks_path(picks) -> str | None:
+    "A `picks=` argument resolved: 'default' → `default_picks_path()`, None or False → None (no file), a path → itself."
+    if picks is None or picks is False: return None
+    if picks == 'default': return default_picks_path()
+    if isinstance(picks, (str, os.PathLike)): return os.fspath(picks)
+    raise TypeError(f"picks: a path, 'default' or None; got {picks!r}")
+
+def pick_key(tuner: str, device, dtype, candidates, **shape) -> str:
+    """The key of one tuner's pick: the tuner, the GPU (name and compute capability), the torch and Triton versions,
+    the dtype, the shape and a digest of the candidate list. Any of them changing gives a new key, which is tuned
+    again: a pick is only ever reused where the same candidates were timed on the same kind of device."""
+    dev = torch.device(device)
+    gpu = (f"{torch.cuda.get_device_name(dev)} sm_{''.join(map(str, torch.cuda.get_device_capability(dev)))}"
+           if dev.type == 'cuda' else dev.type)
+    digest = hashlib.sha1(json.dumps([list(c) for c in candidates]).encode()).hexdigest()[:12]
+    where = ' '.join(f'{k}={v}' for k, v in sorted(shape.items()))
+    return (f"{tuner} | {gpu} | torch {torch.__version__} | triton {getattr(triton, '__version__', 'none')} | "
+            f"{str(dtype).split('.')[-1]} | {where} | candidates {digest}")
+
+def read_picks(path) -> dict:
+    "The picks remembered at `path`, by key ({} when there is no file; a damaged one is warned about and read as empty)."
+    try:
+        with open(path) as f: data = json.load(f)
+    except (FileNotFoundError, NotADirectoryError): return {}                 # nothing there (yet)
+    except (OSError, ValueError) as e:
+        warnings.warn(f'kernel picks file {path} is unreadable ({type(e).__name__}: {e}); the tuners time every candidate '
+                      'and write it again'); return {}
+    if not (isinstance(data, dict) and isinstance(data.get('picks'), dict)):
+        warnings.warn(f'kernel picks file {path} has no "picks" table; the tuners time every candidate and write it again')
+        return {}
+    return data['picks']
+
+def remembered_pick(path, key: str, check) -> tuple | None:
+    """The pick remembered under `key` at `path`, if `check(pick)` passes (a falsy answer or an exception: warned,
+    None, and the caller tunes again). `check` is where a tuner re-verifies what it did not time this time: the
+    attention kernel's tile is compared with SDPA before it is used."""
+    if path is None: return None
+    entry = read_picks(path).get(key)
+    if not (isinstance(entry, dict) and isinstance(entry.get('config'), list)): return None
+    pick = tuple(entry['config'])
+    try: ok, why = bool(check(pick)), 'failed its check'
+    except Exception as e: ok, why = False, f'raised {type(e).__name__}: {str(e)[:200]}'
+    if not ok: warnings.warn(f'the remembered pick {pick} ({key}) {why}: timing every candidate again')
+    return pick if ok else None
+
+def remember_pick(path, key: str, config, **info) -> bool:
+    """Add one pick (and `info`, e.g. its µs) to the file at `path`, keeping the others; written atomically (a temporary
+    file in the same folder renamed over it: a killed process leaves the old file or the new one). A file that cannot
+    be written is warned about, not raised: the sampler does not need it. Two processes writing at once may lose one
+    of their picks (the last rename wins), which is then tuned again next time."""
+    from marval.core import write_json
+    try:
+        picks = read_picks(path)
+        picks[key] = dict(config=list(config), **info)
+        write_json({'picks': picks, 'about': 'kernel tuner picks (marval.kernels.remember_pick); delete to tune again'}, path)
+        return True
+    except OSError as e:
+        warnings.warn(f'could not write the kernel picks file {path} ({type(e).__name__}: {e}); set MARVAL_KERNEL_PICKS '
+                      "to a writable path, or 'off'")
+        return False
+
+ATTENTION_PICK_TILES = [(16, 32, 4, 1), (32, 32, 4, 1), (16, 16, 4, 1, True, False)]   # small tiles: quick in the interpreter
+
+def check_tuner_picks(device='cpu', dtype=torch.float32, seed: int = 0) -> list[dict]:
+    """Both tuners end to end on one picks file in a temporary folder, with a stand-in timer (seeded random µs) that
+    counts its calls: `tune_attention` (heads of 80, `ATTENTION_PICK_TILES`) and `tune_offset_ln` (width 48) each run
+    three times: 'first' times every candidate and writes its pick, 'again' must recall it (one call timed, the same
+    config), 'edited', after the attention pick is overwritten with a tile outside the candidates, times every
+    attention candidate again. Needs the kernels to run: a GPU, or the CPU through Triton's interpreter
+    (`interpreter_check(check='check_tuner_picks')`). One row per run: calls timed, the pick, recalled or not."""
+    import random, tempfile
+    rng, rows = random.Random(seed), []
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter('ignore')                                        # 'edited' warns of the stale pick
+        path = os.path.join(folder, 'picks.json')
+        tuners = dict(attention=lambda timer: tune_attention(80, dtype, device, B=1, H=2, N=40, tiles=ATTENTION_PICK_TILES,
+                                                             keep=False, picks=path, timer=timer),
+                      offset_ln=lambda timer: tune_offset_ln(48, dtype, device, rows=8, keep=False, picks=path, timer=timer))
+        for run in ('first', 'again', 'edited'):
+            if run == 'edited':
+                with open(path) as f: data = json.load(f)
+                for k in data['picks']:
+                    if k.startswith('attention'): data['picks'][k]['config'] = [128, 128, 8, 3]
+                with open(path, 'w') as f: json.dump(data, f)
+            for name, tune in tuners.items():
+                calls = []
+                def timer(f): f(); calls.append(1); return rng.uniform(1, 100)
+                out = tune(timer)
+                best = next(r for r in out if r['best'])
+                rows.append(dict(tuner=name, run=run, timed=len(calls), rows=len(out), recalled=bool(best.get('recalled')),
+                                 pick=list(best['config']) if 'config' in best else [best['rows_per_program'], best['num_warps']],
+                                 picks_in_file=len(read_picks(path))))
+    return rows
 

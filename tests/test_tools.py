@@ -740,3 +740,15 @@ def test_head_bench(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     so = json.loads((tmp_path / 'o' / 'head_bench_tiny_bs2.json').read_text())
     assert so['meta']['order'] == 'sampler' and [row['m'] for row in so['sets'][0]['rows']] == ms and so['sets'][0]['setup_s'] > 0
+
+def test_gpu_shell_scripts():
+    """Every device script in tools/gpu parses (`bash -n`) and is listed in tools/gpu/README.md: a session's device
+    call runs one of them, and a syntax error would cost a lease."""
+    import subprocess
+    readme = (ROOT / 'tools' / 'gpu' / 'README.md').read_text()
+    scripts = sorted((ROOT / 'tools' / 'gpu').glob('*.sh'))
+    assert len(scripts) >= 2
+    for f in scripts:
+        r = subprocess.run(['bash', '-n', str(f)], capture_output=True, text=True)
+        assert r.returncode == 0, (f.name, r.stderr)
+        assert f'`{f.name}`' in readme, f'{f.name} is not in tools/gpu/README.md'
