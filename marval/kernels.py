@@ -1129,6 +1129,7 @@ def check_attention_tiles(tiles: list | None = None, device='cpu', dtype=torch.f
 
 # %% ../nbs/02d_kernels.ipynb #c035k
 import json, hashlib, warnings
+from .core import write_json
 
 def default_picks_path() -> str | None:
     """Where `FastSampler`'s kernel tuners remember their picks by default: `$MARVAL_KERNEL_PICKS` (a path; empty,
@@ -1188,7 +1189,6 @@ def remember_pick(path, key: str, config, **info) -> bool:
     file in the same folder renamed over it: a killed process leaves the old file or the new one). A file that cannot
     be written is warned about, not raised: the sampler does not need it. Two processes writing at once may lose one
     of their picks (the last rename wins), which is then tuned again next time."""
-    from marval.core import write_json
     try:
         picks = read_picks(path)
         picks[key] = dict(config=list(config), **info)
