@@ -28,8 +28,8 @@ __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_
            'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
            'check_offset_ln', 'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton',
            'tile_gap', 'attention_variant_tiles', 'tiles_with_variants', 'tile_error', 'tune_attention',
-           'check_attention', 'check_attention_tiles', 'default_picks_path', 'picks_path', 'pick_key', 'read_picks',
-           'remembered_pick', 'remember_pick', 'check_tuner_picks']
+           'check_attention', 'check_attention_tiles', 'default_picks_path', 'picks_path', 'gpu_driver_version',
+           'pick_key', 'read_picks', 'remembered_pick', 'picks_lock', 'remember_pick', 'check_tuner_picks']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -1128,8 +1128,10 @@ def check_attention_tiles(tiles: list | None = None, device='cpu', dtype=torch.f
 
 
 # %% ../nbs/02d_kernels.ipynb #c035k
-import json, hashlib, warnings
+import json, hashlib, warnings, functools, contextlib, ctypes
 from .core import write_json
+try: import fcntl                                                              # file locks (POSIX); elsewhere: none
+except ImportError: fcntl = None
 
 def default_picks_path() -> str | None:
     """Where `FastSampler`'s kernel tuners remember their picks by default: `$MARVAL_KERNEL_PICKS` (a path; empty,
@@ -1146,13 +1148,32 @@ def picks_path(picks) -> str | None:
     if isinstance(picks, (str, os.PathLike)): return os.fspath(picks)
     raise TypeError(f"picks: a path, 'default' or None; got {picks!r}")
 
+@functools.lru_cache(maxsize=None)
+def gpu_driver_version() -> str:
+    """The NVIDIA driver's version ('580.95.05'), read through NVML (`libnvidia-ml`, which ships with the driver); the
+    CUDA driver API's version ('cuda 13000') where NVML is missing; 'unknown' where neither loads (no NVIDIA driver)."""
+    try:
+        nvml = ctypes.CDLL('libnvidia-ml.so.1')
+        if nvml.nvmlInit_v2() == 0:
+            try:
+                buf = ctypes.create_string_buffer(96)
+                if nvml.nvmlSystemGetDriverVersion(buf, ctypes.c_uint(96)) == 0 and buf.value: return buf.value.decode()
+            finally: nvml.nvmlShutdown()
+    except (OSError, AttributeError): pass
+    try:
+        v = ctypes.c_int()
+        if ctypes.CDLL('libcuda.so.1').cuDriverGetVersion(ctypes.byref(v)) == 0: return f'cuda {v.value}'
+    except (OSError, AttributeError): pass
+    return 'unknown'
+
 def pick_key(tuner: str, device, dtype, candidates, **shape) -> str:
-    """The key of one tuner's pick: the tuner, the GPU (name and compute capability), the torch and Triton versions,
-    the dtype, the shape and a digest of the candidate list. Any of them changing gives a new key, which is tuned
-    again: a pick is only ever reused where the same candidates were timed on the same kind of device."""
+    """The key of one tuner's pick: the tuner, the GPU (name, compute capability and driver version), the torch and
+    Triton versions, the dtype, the shape and a digest of the candidate list. Any of them changing gives a new key,
+    which is tuned again: a pick is only ever reused where the same candidates were timed on the same kind of device
+    with the same driver and compilers."""
     dev = torch.device(device)
-    gpu = (f"{torch.cuda.get_device_name(dev)} sm_{''.join(map(str, torch.cuda.get_device_capability(dev)))}"
-           if dev.type == 'cuda' else dev.type)
+    gpu = (f"{torch.cuda.get_device_name(dev)} sm_{''.join(map(str, torch.cuda.get_device_capability(dev)))} "
+           f"driver {gpu_driver_version()}" if dev.type == 'cuda' else dev.type)
     digest = hashlib.sha1(json.dumps([list(c) for c in candidates]).encode()).hexdigest()[:12]
     where = ' '.join(f'{k}={v}' for k, v in sorted(shape.items()))
     return (f"{tuner} | {gpu} | torch {torch.__version__} | triton {getattr(triton, '__version__', 'none')} | "
@@ -1184,15 +1205,30 @@ def remembered_pick(path, key: str, check) -> tuple | None:
     if not ok: warnings.warn(f'the remembered pick {pick} ({key}) {why}: timing every candidate again')
     return pick if ok else None
 
+@contextlib.contextmanager
+def picks_lock(path):
+    """Hold an exclusive lock on `path` + '.lock' (made if missing) while the block runs, so that processes adding
+    picks to one file at once (the ranks of a `torchrun` job, several notebooks) take turns: each reads the file
+    after the last one wrote it, and no pick is lost. `fcntl.flock`: POSIX only; elsewhere no lock is taken. The
+    lock is released when the block ends or the process dies; the empty lock file stays."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(os.fspath(path) + '.lock', 'a') as f:
+        if fcntl is not None: fcntl.flock(f, fcntl.LOCK_EX)                   # waits for the other writer
+        try: yield
+        finally:
+            if fcntl is not None: fcntl.flock(f, fcntl.LOCK_UN)
+
 def remember_pick(path, key: str, config, **info) -> bool:
-    """Add one pick (and `info`, e.g. its µs) to the file at `path`, keeping the others; written atomically (a temporary
-    file in the same folder renamed over it: a killed process leaves the old file or the new one). A file that cannot
-    be written is warned about, not raised: the sampler does not need it. Two processes writing at once may lose one
-    of their picks (the last rename wins), which is then tuned again next time."""
+    """Add one pick (and `info`, e.g. its µs) to the file at `path`, keeping the others. The read and the write happen
+    under `picks_lock`, so writers in other processes wait their turn and none of their picks is lost; the write is
+    atomic (a temporary file in the same folder renamed over it: a killed process leaves the old file or the new
+    one). A file that cannot be written is warned about, not raised: the sampler does not need it."""
     try:
-        picks = read_picks(path)
-        picks[key] = dict(config=list(config), **info)
-        write_json({'picks': picks, 'about': 'kernel tuner picks (marval.kernels.remember_pick); delete to tune again'}, path)
+        with picks_lock(path):
+            picks = read_picks(path)
+            picks[key] = dict(config=list(config), **info)
+            write_json({'picks': picks, 'about': 'kernel tuner picks (marval.kernels.remember_pick); delete to tune again'},
+                       path)
         return True
     except OSError as e:
         warnings.warn(f'could not write the kernel picks file {path} ({type(e).__name__}: {e}); set MARVAL_KERNEL_PICKS '
