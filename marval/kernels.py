@@ -4,7 +4,7 @@
 
 # %% ../nbs/02d_kernels.ipynb #c002
 from __future__ import annotations
-import os
+import os, time
 import torch
 import torch.nn.functional as F
 try:
@@ -27,9 +27,10 @@ __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_
            'pick_mlp_config', 'fused_mlp', 'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks',
            'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
            'check_offset_ln', 'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton',
-           'tile_gap', 'attention_variant_tiles', 'tiles_with_variants', 'tile_error', 'tune_attention',
-           'check_attention', 'check_attention_tiles', 'default_picks_path', 'picks_path', 'gpu_driver_version',
-           'pick_key', 'read_picks', 'remembered_pick', 'picks_lock', 'remember_pick', 'check_tuner_picks']
+           'precompile_workers', 'precompile_attention', 'tile_gap', 'attention_variant_tiles', 'tiles_with_variants',
+           'tile_error', 'tune_attention', 'check_attention', 'check_attention_tiles', 'default_picks_path',
+           'picks_path', 'gpu_driver_version', 'pick_key', 'read_picks', 'remembered_pick', 'picks_lock',
+           'remember_pick', 'check_tuner_picks']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -974,18 +975,52 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
     if N == 0: raise ValueError('attention_triton needs at least one key (N = 0)')
     q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
     o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d)
-    if M and B * H:
-        BM, BN, warps, stages, m_fast, pipe = attention_tile(config or attention_config(d, q.dtype, B * H))
-        D1, D2 = attn_blocks(d)
-        grid, m_fast = attention_grid(B * H, M, BM, m_fast)
-        _attn_kernel[grid](
-            q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
-            q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
-            v.stride(0), v.stride(1), v.stride(2), o.stride(0), o.stride(2), o.stride(1),
-            BM=BM, BN=BN, D1=D1, D2=D2, PREC='ieee' if q.dtype == torch.float32 else 'tf32',
-            EVEN_M=M % BM == 0, EVEN_N=N % BN == 0, FULL_D=D1 + D2 == d, M_FAST=m_fast, PIPE=pipe,
-            num_warps=warps, num_stages=stages)
+    if M and B * H: _attn_launch(q, k, v, o, config or attention_config(d, q.dtype, B * H))
     return o.transpose(1, 2)                                                 # (B, H, M, d)
+
+def _attn_launch(q, k, v, o, config: tuple, warmup: bool = False):
+    """Launch `_attn_kernel` on q (B, H, M, d), k, v (B, H, N, d) (last strides 1) into o (B, M, H, d) with tile
+    `config`; `warmup`: compile it for these arguments without running it (`JITFunction.warmup`)."""
+    B, H, M, d = q.shape
+    N = k.shape[2]
+    BM, BN, warps, stages, m_fast, pipe = attention_tile(config)
+    D1, D2 = attn_blocks(d)
+    grid, m_fast = attention_grid(B * H, M, BM, m_fast)
+    args = (q, k, v, o, H, M, N, d, d ** -0.5 * 1.4426950408889634,          # log2(e): the kernel's softmax is in base 2
+            q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
+            v.stride(0), v.stride(1), v.stride(2), o.stride(0), o.stride(2), o.stride(1))
+    kw = dict(BM=BM, BN=BN, D1=D1, D2=D2, PREC='ieee' if q.dtype == torch.float32 else 'tf32',
+              EVEN_M=M % BM == 0, EVEN_N=N % BN == 0, FULL_D=D1 + D2 == d, M_FAST=m_fast, PIPE=pipe,
+              num_warps=warps, num_stages=stages)
+    return _attn_kernel.warmup(*args, grid=grid, **kw) if warmup else _attn_kernel[grid](*args, **kw)
+
+def precompile_workers() -> int:
+    """Threads `precompile_attention` compiles on: `$MARVAL_PRECOMPILE_WORKERS` (0 or 1: compile one tile at a time, as
+    the tuner times it), else this machine's CPUs, at most 16."""
+    env = os.environ.get('MARVAL_PRECOMPILE_WORKERS')
+    return int(env) if env not in (None, '') else min(16, os.cpu_count() or 1)
+
+def precompile_attention(q, k, v, tiles, workers: int | None = None) -> int:
+    """Compile `attention_triton`'s kernel for every tile of `tiles` at these q, k, v at once, on `workers` threads
+    (default `precompile_workers()`), before `tune_attention` runs them one by one: Triton's `AsyncCompileMode` (Triton
+    ≥ 3.4) hands each `warmup` to the pool, and its compiler releases the GIL while it works. A tile that fails to compile
+    is not raised here: its kernel raises again when the tuner runs it, which records the error. Returns the number of
+    tiles compiled this way: 0 where it cannot help (fewer than 2 workers or tiles, no `AsyncCompileMode`, Triton's CPU
+    interpreter, a tensor off the GPU), and the tuner then compiles each tile as it reaches it."""
+    workers = precompile_workers() if workers is None else workers
+    Async = getattr(triton, 'AsyncCompileMode', None)
+    if (workers < 2 or len(tiles) < 2 or Async is None or os.environ.get('TRITON_INTERPRET') == '1'
+            or q.device.type != 'cuda' or q.shape[2] == 0):
+        return 0
+    from concurrent.futures import ThreadPoolExecutor
+    q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
+    B, H, M, d = q.shape
+    o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d): never written
+    with ThreadPoolExecutor(min(workers, len(tiles))) as pool, Async(pool, ignore_errors=True):   # waits for all
+        for cfg in tiles:
+            try: _attn_launch(q, k, v, o, cfg, warmup=True)
+            except Exception: pass                                           # raised again (and recorded) when timed
+    return len(tiles)
 
 ATTENTION_LIMITS = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 3e-3}   # rel. L2 against SDPA in fp32
 
@@ -1043,7 +1078,7 @@ def tile_error(cfg, e: Exception) -> str:
 
 def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B: int = 256, H: int = 16, N: int = 320,
                    reps: int = 10, keep: bool = True, graph: bool = True, tiles: list | None = None, picks=None,
-                   timer=None) -> list[dict]:
+                   timer=None, precompile: int | None = None) -> list[dict]:
     """Time `attention_triton` on a CUDA device for each tile of `tiles` (default `ATTENTION_TILES`) at
     (B, H, N, N, d) (the default: a MAR-H decoder at batch 128 with CFG), with `F.scaled_dot_product_attention` as the
     reference; `keep`: the fastest tile goes into `ATTENTION_CONFIGS` under (d, dtype, B·H) (call it before capturing
@@ -1056,7 +1091,9 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
     shape, candidate list, `graph`) is checked against SDPA as above and, passing, used without compiling or timing the
     others (one row, `recalled=True`); otherwise every tile is timed and the fastest remembered. `timer(f)`: µs per
     call of `f` instead of `cuda_time_us` (with it the tuner also runs where Triton's CPU interpreter does,
-    `check_tuner_picks`)."""
+    `check_tuner_picks`). Before timing every tile, the tiles are compiled at once on `precompile` threads
+    (`precompile_attention`; default `precompile_workers()`; 0: one by one); the first row (SDPA's) records how many
+    (`precompiled`) and the seconds it took (`precompile_s`)."""
     if timer is None and (torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None):
         raise RuntimeError('tune_attention times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
@@ -1077,7 +1114,10 @@ def tune_attention(d: int, dtype: torch.dtype = torch.bfloat16, device='cuda', B
         if keep: ATTENTION_CONFIGS[d, dtype, B * H] = tuple(cfg)
         out[0]['best'] = True
         return out
-    add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)))
+    t0 = time.perf_counter()
+    n = precompile_attention(q, k, v, cands, precompile)                     # every tile compiled at once, threads
+    add('sdpa (PyTorch default)', time_us(lambda: F.scaled_dot_product_attention(q, k, v)), precompiled=n,
+        precompile_s=time.perf_counter() - t0)
     for cfg in cands:
         try:
             gap = tile_gap(attention_triton(q, k, v, config=cfg), ref)
