@@ -701,6 +701,51 @@ def test_31st_session_evidence():
     for f in ('`nvidia_h100_run29.{md,csv,json}`', '`nvidia_h100_run30.{md,csv,json}`', '`profile_student_huge_bs256_fast_h100.{md,json}`'):
         assert f in (b / 'README.md').read_text()
 
+def test_33rd_session_evidence():
+    """The 33rd session's H100 evidence (2026-12-07, one lease, `tools/gpu/session33.sh`): job 44 (fast=True's MARVAL-H
+    student at batch 256) in three processes with the compiler caches emptied: run 33 compiles the attention tiles one
+    by one (no picks file), run 31 compiles them at once on threads and writes the picks, run 32 recalls them. Each
+    step cuts the tuners' share of the setup, the samples and the tile stay the same; and the kernels notebook's GPU
+    test cells passed there (`tools/gpu/nb_cells.py`)."""
+    b = ROOT / 'results' / 'bench'
+    rows = {}
+    for n, name in ((31, 'cold'), (32, 'picks'), (33, 'serial')):
+        r = json.loads((b / f'nvidia_h100_run{n}.json').read_text())
+        assert r['meta']['device'] == 'NVIDIA H100 80GB HBM3' and r['meta']['command'].endswith(f'--jobs 44 --repeats 1 --budget-s 30 --name {name}')
+        (rows[name],) = r['rows']
+        x = rows[name]
+        assert (x['size'], x['kind'], x['batch'], x['check_ok'], round(x['rel_l2_vs_plain'], 4)) == ('huge', 'student', 256, True, 0.0163)
+        assert 10.85 < x['median_s'] < 10.95 and 'tiles tuned: {\'d 80 bfloat16 B·H 4096\': (64, 64, 4, 3, True, False)}' in (
+            b / f'nvidia_h100_run{n}_stdout.txt').read_text()
+    serial, cold, picks = rows['serial'], rows['cold'], rows['picks']
+    assert [round(x['tune_s'], 1) for x in (serial, cold, picks)] == [62.1, 33.0, 2.5]
+    assert [round(x['setup_s'], 1) for x in (serial, cold, picks)] == [98.5, 70.0, 39.6]
+    assert [x['tunes_recalled'] for x in (serial, cold, picks)] == ['0/2', '0/2', '2/2']
+    kp = json.loads((b / 'kernel_picks_h100_session33.json').read_text())['picks']
+    att = [v for k, v in kp.items() if k.startswith('attention | NVIDIA H100 80GB HBM3 sm_90 driver 580.159.04 |')]
+    assert len(kp) == 2 and [a['config'] for a in att] == [[64, 64, 4, 3, True, False]]
+    assert 'c032: passed' in (b / 'nb_cells_02d_c032_h100.txt').read_text()
+    assert 'c036k: passed' in (b / 'nb_cells_02d_c036k_h100.txt').read_text()
+    readme = (b / 'README.md').read_text()
+    for f in ('`nvidia_h100_run31.{md,csv,json}`', '`nvidia_h100_run32.{md,csv,json}`', '`nvidia_h100_run33.{md,csv,json}`',
+              '`kernel_picks_h100_session33.json`', '`nb_cells_02d_c032_h100.txt`', '**33rd session**'):
+        assert f in readme
+
+def test_nb_cells(tmp_path):
+    """tools/gpu/nb_cells.py runs the named code cells of a notebook in order, in one namespace with a module's names;
+    a failing cell is reported and makes the exit status 1, a missing cell id is refused."""
+    nb = dict(cells=[dict(id='a', cell_type='code', source=['x = dumps([1])\n']),
+                     dict(id='m', cell_type='markdown', source=['not run']),
+                     dict(id='b', cell_type='code', source=['assert x == "[1]"; test_fail(lambda: 1/0, contains="division")']),
+                     dict(id='c', cell_type='code', source=['assert x == "[2]", "wrong"'])])
+    p = tmp_path / 'n.ipynb'; p.write_text(json.dumps(nb))
+    r = _run('tools/gpu/nb_cells.py', p, 'json', 'a', 'b')
+    assert r.returncode == 0 and 'a: passed' in r.stdout and 'b: passed' in r.stdout, r.stdout + r.stderr
+    r = _run('tools/gpu/nb_cells.py', p, 'json', 'a', 'c')
+    assert r.returncode == 1 and 'c: FAILED' in r.stdout and 'AssertionError: wrong' in r.stderr
+    r = _run('tools/gpu/nb_cells.py', p, 'json', 'a', 'm')
+    assert r.returncode != 0 and "has no code cells ['m']" in r.stderr
+
 def test_head_bench(tmp_path):
     """tools/gpu/head_bench.py: option sets parsed by name (values as numbers or booleans), and on the CPU (--smoke) every
     set compiles the teacher's head step, is timed at each AR step's rows and checked against the first set; the
