@@ -726,8 +726,13 @@ def test_33rd_session_evidence():
     assert len(kp) == 2 and [a['config'] for a in att] == [[64, 64, 4, 3, True, False]]
     assert 'c032: passed' in (b / 'nb_cells_02d_c032_h100.txt').read_text()
     assert 'c036k: passed' in (b / 'nb_cells_02d_c036k_h100.txt').read_text()
+    te = (b / 'nvidia_h100_job52_cold_threads_stdout.txt').read_text()              # the teacher's cold setup, cut short
+    assert 'setup (weights, compile, capture, 1st call): 166.6 s' in te and 'kernel tuners (part of the setup): 41.63 s' in te
+    assert 'timed call' not in te                                                   # no sampling time was measured
+    kt = json.loads((b / 'kernel_picks_h100_session33_teacher.json').read_text())['picks']
+    assert [v['config'] for k, v in kt.items() if 'B=512 H=16 N=320 d=80' in k] == [[64, 64, 4, 3, True, False]]
     readme = (b / 'README.md').read_text()
-    for f in ('`nvidia_h100_run31.{md,csv,json}`', '`nvidia_h100_run32.{md,csv,json}`', '`nvidia_h100_run33.{md,csv,json}`',
+    for f in ('`nvidia_h100_job52_cold_threads_stdout.txt`', '`nvidia_h100_run31.{md,csv,json}`', '`nvidia_h100_run32.{md,csv,json}`', '`nvidia_h100_run33.{md,csv,json}`',
               '`kernel_picks_h100_session33.json`', '`nb_cells_02d_c032_h100.txt`', '**33rd session**'):
         assert f in readme
 
