@@ -997,8 +997,10 @@ def _attn_launch(q, k, v, o, config: tuple, warmup: bool = False):
 def precompile_workers() -> int:
     """Threads `precompile_attention` compiles on: `$MARVAL_PRECOMPILE_WORKERS` (0 or 1: compile one tile at a time, as
     the tuner times it), else this machine's CPUs, at most 16."""
-    env = os.environ.get('MARVAL_PRECOMPILE_WORKERS')
-    return int(env) if env not in (None, '') else min(16, os.cpu_count() or 1)
+    env = (os.environ.get('MARVAL_PRECOMPILE_WORKERS') or '').strip()
+    if not env: return min(16, os.cpu_count() or 1)
+    if not env.isdigit(): raise ValueError(f'MARVAL_PRECOMPILE_WORKERS: a whole number of threads ≥ 0 (0: none); got {env!r}')
+    return int(env)
 
 def precompile_attention(q, k, v, tiles, workers: int | None = None) -> int:
     """Compile `attention_triton`'s kernel for every tile of `tiles` at these q, k, v at once, on `workers` threads
