@@ -973,16 +973,17 @@ def attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, config: 
     B, H, M, d = q.shape
     N = k.shape[2]
     if N == 0: raise ValueError('attention_triton needs at least one key (N = 0)')
-    q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
-    o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d)
-    if M and B * H: _attn_launch(q, k, v, o, config or attention_config(d, q.dtype, B * H))
-    return o.transpose(1, 2)                                                 # (B, H, M, d)
+    return _attn_launch(q, k, v, config or attention_config(d, q.dtype, B * H)).transpose(1, 2)   # (B, H, M, d)
 
-def _attn_launch(q, k, v, o, config: tuple, warmup: bool = False):
-    """Launch `_attn_kernel` on q (B, H, M, d), k, v (B, H, N, d) (last strides 1) into o (B, M, H, d) with tile
-    `config`; `warmup`: compile it for these arguments without running it (`JITFunction.warmup`)."""
+def _attn_launch(q, k, v, config: tuple, warmup: bool = False) -> torch.Tensor:
+    """Launch `_attn_kernel` on q (B, H, M, d), k, v (B, H, N, d) (copied where the last stride is not 1) with tile
+    `config` into a new o (B, M, H, d), returned; `warmup`: compile the kernel for these arguments without running it
+    (`JITFunction.warmup`; o is left unwritten)."""
+    q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
     B, H, M, d = q.shape
     N = k.shape[2]
+    o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d)
+    if not (M and B * H): return o                                           # nothing to compute
     BM, BN, warps, stages, m_fast, pipe = attention_tile(config)
     D1, D2 = attn_blocks(d)
     grid, m_fast = attention_grid(B * H, M, BM, m_fast)
@@ -992,7 +993,9 @@ def _attn_launch(q, k, v, o, config: tuple, warmup: bool = False):
     kw = dict(BM=BM, BN=BN, D1=D1, D2=D2, PREC='ieee' if q.dtype == torch.float32 else 'tf32',
               EVEN_M=M % BM == 0, EVEN_N=N % BN == 0, FULL_D=D1 + D2 == d, M_FAST=m_fast, PIPE=pipe,
               num_warps=warps, num_stages=stages)
-    return _attn_kernel.warmup(*args, grid=grid, **kw) if warmup else _attn_kernel[grid](*args, **kw)
+    if warmup: _attn_kernel.warmup(*args, grid=grid, **kw)
+    else: _attn_kernel[grid](*args, **kw)
+    return o
 
 def precompile_workers() -> int:
     """Threads `precompile_attention` compiles on: `$MARVAL_PRECOMPILE_WORKERS` (0 or 1: compile one tile at a time, as
@@ -1015,12 +1018,9 @@ def precompile_attention(q, k, v, tiles, workers: int | None = None) -> int:
             or q.device.type != 'cuda' or q.shape[2] == 0):
         return 0
     from concurrent.futures import ThreadPoolExecutor
-    q, k, v = (t if t.stride(3) == 1 else t.contiguous() for t in (q, k, v))
-    B, H, M, d = q.shape
-    o = torch.empty(B, M, H, d, device=q.device, dtype=q.dtype)              # (B, M, H, d): never written
     with ThreadPoolExecutor(min(workers, len(tiles))) as pool, Async(pool, ignore_errors=True):   # waits for all
         for cfg in tiles:
-            try: _attn_launch(q, k, v, o, cfg, warmup=True)
+            try: _attn_launch(q, k, v, cfg, warmup=True)
             except Exception: pass                                           # raised again (and recorded) when timed
     return len(tiles)
 
