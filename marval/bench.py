@@ -202,19 +202,20 @@ def default_repeats(kind: str, path: str, batch: int, graphs: bool = True) -> in
 
 def variant_name(compile: bool | str = False, uniform: bool = False, compile_mode: str | None = None, attention: str | None = None,
                  gelu_epilogue: bool = False, residual_epilogue: bool = False, head_stream: str = 'fp32',
-                 compile_options: dict | None = None, compile_rows: str = 'first') -> str:
+                 compile_options: dict | None = None, compile_rows: str = 'first', ada_group: int | None = None) -> str:
     """'plain', 'compile', 'autotune' (compile_mode max-autotune...), with '-head' or '-transformer' behind when only that
     part is compiled (`FastSampler(compile='head')`), 'uniform+' in front when uniform and '+<attention backend>' behind
     when one is forced ('flash' alone for a plain sampler with the flash backend), '+gelu' behind with `gelu_epilogue`,
     '+res' with `residual_epilogue`, '+head16' with `head_stream='autocast'` (the head's stream in 16 bits), '+mk' with
     `compile_options=HEAD_MULTI_KERNEL` (inductor's multi-kernel reductions), '+opts' with any other `compile_options`,
-    '+big1st' with `compile_rows='largest'` (the compiled head's first call at the largest AR step's rows)."""
+    '+big1st' with `compile_rows='largest'` (the compiled head's first call at the largest AR step's rows), '+adaN' with
+    `ada_group=N` (the head's adaLN product per N residual blocks)."""
     c = ('autotune' if compile_mode and compile_mode.startswith('max-autotune') else 'compile') if compile else ''
     if compile in ('head', 'transformer'): c += '-' + compile
     return '+'.join(x for x in ('uniform' if uniform else '', c, attention or '', 'gelu' if gelu_epilogue else '',
                                 'res' if residual_epilogue else '', 'head16' if head_stream == 'autocast' else '',
                                 ('mk' if compile_options == HEAD_MULTI_KERNEL else 'opts') if compile_options else '',
-                                'big1st' if compile_rows == 'largest' else '') if x) or 'plain'
+                                'big1st' if compile_rows == 'largest' else '', f'ada{ada_group}' if ada_group else '') if x) or 'plain'
 
 def row_steps(kind: str, steps: int) -> int:
     "The head steps a sampler row records: the teacher's diffusion chain, 1 for the (one-step) student."
@@ -226,14 +227,15 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
                 budget_s: float | None = None, seed: int = 0, size: str = '?', compile: bool | str = False, uniform: bool = False,
                 compile_mode: str | None = None, attention: str | None = None, log=None, gelu_epilogue: bool = False,
                 residual_epilogue: bool = False, head_stream: str = 'fp32', compile_options: dict | None = None,
-                compile_rows: str = 'first', reference: dict | None = None) -> list[dict]:
+                compile_rows: str = 'first', reference: dict | None = None, ada_group: int | None = None) -> list[dict]:
     """Time sampling `batch` images (teacher or student, eager or fast); returns result rows: the sampler alone and,
     when a `tokenizer` is given, sampler + decode (same sampler object, so the graphs are captured once).
     `compile` (fast path) times the `torch.compile`d sampler and checks its samples against the plain fast sampler's
     (`rel_l2_vs_plain`, `check_ok` against the bf16 limit of `CHECK_LIMITS`); so do `uniform` (one shape for every
     AR step), `attention` (an SDPA backend forced, `ATTENTION_BACKENDS`, or 'triton': our kernel), `gelu_epilogue` (`GeluEpilogueMlp`) and
     `residual_epilogue` (`ResidualEpilogueBlock`) and `head_stream` ('autocast': `HeadRunner`'s stream in bf16), and
-    `compile_options` (inductor settings for the compiled parts, e.g. `HEAD_MULTI_KERNEL`) and `compile_rows` (where the
+    `compile_options` (inductor settings for the compiled parts, e.g. `HEAD_MULTI_KERNEL`), `ada_group` (the head's adaLN
+    product per that many residual blocks, `HeadRunner`) and `compile_rows` (where the
     compiled head is first called, `COMPILE_ROWS`). Rows carry the call's FLOPs and weight
     bytes (`sampler_cost`), MFU and the roofline bound where the device's peaks are known. `log(str)` hears of each
     stage as it ends (setup, reference call, each timed call), so a call cut by a time limit still reports them.
@@ -242,9 +244,9 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     timed back to back (an A/B in one process, `run_plan`) build and run the plain sampler once."""
     say = log or (lambda s: None)
     if (compile or uniform or attention or gelu_epilogue or residual_epilogue or head_stream != 'fp32' or compile_options
-        or compile_rows != 'first') and path != 'fast':
-        raise ValueError('compile, uniform, attention, gelu_epilogue, residual_epilogue, head_stream, compile_options and '
-                         'compile_rows apply to the fast path')
+        or compile_rows != 'first' or ada_group is not None) and path != 'fast':
+        raise ValueError('compile, uniform, attention, gelu_epilogue, residual_epilogue, head_stream, compile_options, '
+                         'compile_rows and ada_group apply to the fast path')
     dev = model.fake_latent.device
     cfg = (get_preset(size).sample.cfg if size in ('tiny', 'base', 'large', 'huge') else 2.9) if cfg is None else cfg
     w = cfg if kind == 'teacher' else 1.0
@@ -263,7 +265,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
         fs = FastSampler(model, kind, student, num_iter, w, num_sampling_steps=steps, dtype=dtype, cuda_graphs=graphs,
                          compile=compile, uniform=uniform, compile_mode=compile_mode, attention=attention, gelu_epilogue=gelu_epilogue,
                          residual_epilogue=residual_epilogue, head_stream=head_stream, compile_options=compile_options,
-                         compile_rows=compile_rows)
+                         compile_rows=compile_rows, ada_group=ada_group)
         out = fs(labels, seed); sync(dev)
         setup_s = time.perf_counter() - t0                                     # weights copy + graph capture + 1st call
         say(f'setup (weights, compile, capture, 1st call): {setup_s:.4g} s')
@@ -276,7 +278,7 @@ def sampler_job(model: MAR, kind: str, path: str, batch: int, num_iter: int = 64
     n = repeats or default_repeats(kind, path, batch, graphs)
     base = dict(what='sampler', size=size, kind=kind, path=path, dtype=dtype, graphs=graphs, batch=batch, K=num_iter,
                 steps=row_steps(kind, steps), cfg=w, setup_s=setup_s, tune_s=tune_s, tunes_recalled=recalled, variant=variant_name(compile, uniform, compile_mode, attention, gelu_epilogue, residual_epilogue, head_stream,
-                                                                          compile_options, compile_rows))
+                                                                          compile_options, compile_rows, ada_group))
     if base['variant'] != 'plain':
         key = (kind, num_iter, w, steps, dtype, graphs, batch, seed)
         reused = reference is not None and reference.get('key') == key and reference['model'] is model and reference['student'] is student
@@ -627,7 +629,7 @@ def _variant(j: dict) -> dict:
     return dict(steps=row_steps(j.get('kind'), j.get('steps')),
                 variant=variant_name(j.get('compile', False), j.get('uniform', False), j.get('compile_mode'), j.get('attention'),
                                      j.get('gelu_epilogue', False), j.get('residual_epilogue', False), j.get('head_stream', 'fp32'),
-                                     j.get('compile_options'), j.get('compile_rows', 'first')))
+                                     j.get('compile_options'), j.get('compile_rows', 'first'), j.get('ada_group')))
 
 def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=None, budget_s: float | None = None,
              model_overrides: dict | None = None, vae_ch: int = 128, command: str = '', ddp_json=None,
@@ -659,7 +661,7 @@ def run_plan(jobs: list[dict], out_dir=None, name: str | None = None, device=Non
                                  log=(lambda s: print(f'    [{time.perf_counter() - t_start:6.0f}s] {s}', flush=True)) if verbose else None,
                                  gelu_epilogue=j.get('gelu_epilogue', False), residual_epilogue=j.get('residual_epilogue', False),
                                  head_stream=j.get('head_stream', 'fp32'), compile_options=j.get('compile_options'),
-                                 compile_rows=j.get('compile_rows', 'first'), reference=reference)
+                                 compile_rows=j.get('compile_rows', 'first'), reference=reference, ada_group=j.get('ada_group'))
                 rows += [dict(r, main=bool(j.get('main'))) for r in rs]
             elif j['job'] == 'vae':
                 rows.append(vae_job(models.tokenizer('base'), j['batch'], j['dtype'], j.get('repeats'), left))

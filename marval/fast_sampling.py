@@ -17,11 +17,12 @@ from .kernels import (offset_layer_norm, offset_layer_norm_triton, triton_availa
 
 # %% auto #0
 __all__ = ['HEAD_STREAMS', 'COMPILE_MODES', 'HEAD_MULTI_KERNEL', 'COMPILE_ROWS', 'COMPILE_PARTS', 'P_SAMPLE_KEYS',
-           'ATTENTION_BACKENDS', 'ATTENTION_KERNELS', 'step_plan', 'chain_coefficients', 'HeadRunner', 'rows_attention',
-           'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked', 'condition_uniform', 'uniform_layout',
-           'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm', 'ResidualEpilogueBlock', 'residual_epilogue_model',
-           'KernelAttention', 'kernel_attention_model', 'low_precision_copy', 'graphs_supported', 'own_code',
-           'sdpa_backend', 'validate_attention', 'FastSampler', 'graph_check']
+           'ATTENTION_BACKENDS', 'ATTENTION_KERNELS', 'step_plan', 'chain_coefficients', 'check_ada_group',
+           'HeadRunner', 'rows_attention', 'block_at_rows', 'condition_static', 'decoder_rows', 'block_masked',
+           'condition_uniform', 'uniform_layout', 'GeluEpilogueMlp', 'offset_ln_fn', 'OffsetLayerNorm',
+           'ResidualEpilogueBlock', 'residual_epilogue_model', 'KernelAttention', 'kernel_attention_model',
+           'low_precision_copy', 'graphs_supported', 'own_code', 'sdpa_backend', 'validate_attention', 'FastSampler',
+           'graph_check']
 
 # %% ../nbs/02c_fast_sampling.ipynb #c004
 def step_plan(seq_len: int, num_iter: int) -> list[tuple[int, int, int]]:
@@ -48,17 +49,31 @@ def chain_coefficients(diffusion: GaussianDiffusion, device=None) -> dict[str, t
 
 HEAD_STREAMS = ('fp32', 'autocast')   # the head's residual stream: float32, or input_proj's output dtype (official autocast)
 
+def check_ada_group(ada_group, fuse_adaln: bool = True):
+    "`ada_group` is None or a whole number of residual blocks >= 1, and splits the fused product (needs `fuse_adaln`)."
+    if ada_group is None: return
+    if isinstance(ada_group, bool) or not isinstance(ada_group, int) or ada_group < 1:
+        raise ValueError(f'ada_group: a whole number of residual blocks >= 1, or None (one product for all); got {ada_group!r}')
+    if not fuse_adaln: raise ValueError('ada_group splits the fused adaLN product: it needs fuse_adaln=True')
+
 class HeadRunner:
     """`SimpleMLPAdaLN` evaluated from its adaLN condition y; `fuse_adaln` stacks all adaLN linears into one; `stream`
     is the residual stream's dtype: 'fp32', or 'autocast' (what input_proj returns: bf16/fp16 under autocast, as in the
-    official code's fp16 evaluation, mar.md §7.3; fp32 without autocast)."""
-    def __init__(self, net: SimpleMLPAdaLN, fuse_adaln: bool = True, stream: str = 'fp32'):
+    official code's fp16 evaluation, mar.md §7.3; fp32 without autocast). `ada_group` (with `fuse_adaln`) splits the
+    stacked product into one per `ada_group` residual blocks, each computed right before its first block (the final
+    layer's two chunks ride with the last), so the modulations a block reads were written a few kernels earlier and
+    may still be in L2; None (or ≥ depth): one product for all."""
+    def __init__(self, net: SimpleMLPAdaLN, fuse_adaln: bool = True, stream: str = 'fp32', ada_group: int | None = None):
         if stream not in HEAD_STREAMS: raise ValueError(f'unknown head stream {stream!r}: use one of {HEAD_STREAMS}')
+        check_ada_group(ada_group, fuse_adaln)
         self.net, self.width, self.depth, self.stream = net, net.input_proj.out_features, len(net.res_blocks), stream
-        self.ada = None
+        self.group = ada_group if ada_group is not None and ada_group < self.depth else self.depth   # blocks per product
+        self.ada = None                                                         # [(weight, bias)] per product
         if fuse_adaln:
             lins = [b.adaLN_modulation[-1] for b in net.res_blocks] + [net.final_layer.adaLN_modulation[-1]]
-            self.ada = (torch.cat([l.weight.detach() for l in lins]), torch.cat([l.bias.detach() for l in lins]))
+            w, b = torch.cat([l.weight.detach() for l in lins]), torch.cat([l.bias.detach() for l in lins])   # (3W·depth + 2W, W)
+            cuts = [3 * self.width * s for s in range(0, self.depth, self.group)] + [w.shape[0]]
+            self.ada = [(w[a:e], b[a:e]) for a, e in zip(cuts[:-1], cuts[1:])]  # row slices: views, no copy
 
     def time_table(self, t: torch.Tensor) -> torch.Tensor:
         "time_embed(t) in float32 (T, W) for the timesteps `t` (T,) (computed once per sampler)."
@@ -74,10 +89,13 @@ class HeadRunner:
         net, W = self.net, self.width
         h = net.input_proj(x)                                                   # (N, W), the residual stream
         if self.stream == 'fp32': h = h.float()                                 # fp32 (else input_proj's dtype)
-        if self.ada is not None:
-            mods = F.linear(F.silu(y), *self.ada).split(W, dim=-1)             # 3·depth + 2 chunks of (N, W)
+        g = self.group
+        if self.ada is not None: sy = F.silu(y)                                 # (N, W): what every adaLN linear reads
         for j, blk in enumerate(net.res_blocks):
-            shift, scale, gate = mods[3 * j: 3 * j + 3] if self.ada is not None else blk.adaLN_modulation(y).chunk(3, dim=-1)
+            if self.ada is None: shift, scale, gate = blk.adaLN_modulation(y).chunk(3, dim=-1)
+            else:
+                if j % g == 0: mods = F.linear(sy, *self.ada[j // g]).split(W, dim=-1)   # 3·g (+2 for the last) chunks of (N, W)
+                shift, scale, gate = mods[3 * (j % g): 3 * (j % g) + 3]
             h = h + gate * blk.mlp(modulate(blk.in_ln(h), shift, scale))        # ResBlock
         fl = net.final_layer
         shift, scale = mods[-2:] if self.ada is not None else fl.adaLN_modulation(y).chunk(2, dim=-1)
@@ -365,7 +383,8 @@ class FastSampler:
     `kernel_picks` is the file where the kernel tuners (`attention='triton'`, `residual_epilogue` on a GPU) remember
     their picks for later processes ('default': `marval.kernels.default_picks_path()`, `~/.cache/marval/kernel_picks.json`
     or `$MARVAL_KERNEL_PICKS`; None: time every candidate each time), `tune_s` the setup's seconds in the tuners and
-    `tunes` / `tunes_recalled` how many tunings ran and how many of them a remembered pick answered."""
+    `tunes` / `tunes_recalled` how many tunings ran and how many of them a remembered pick answered; `ada_group` splits
+    the head's fused adaLN product into one per that many residual blocks (`HeadRunner`; None: one for all)."""
     def __init__(self, model: MAR, kind: str = 'teacher', student=None, num_iter: int = 64, cfg: float = 1.0,
                  cfg_schedule: str = 'linear', temperature: float = 1.0, num_sampling_steps: str | int | None = None,
                  diffusion: GaussianDiffusion | None = None, clip='model', dtype='fp32', cuda_graphs: bool | None = None,
@@ -373,7 +392,7 @@ class FastSampler:
                  full_low_precision: bool | None = None, compile: bool = False, uniform: bool = False,
                  compile_mode: str | None = None, attention: str | None = None, gelu_epilogue: bool = False,
                  residual_epilogue: bool = False, head_stream: str = 'fp32', compile_options: dict | None = None,
-                 compile_rows: str = 'first', kernel_picks='default'):
+                 compile_rows: str = 'first', kernel_picks='default', ada_group: int | None = None):
         if kind not in ('teacher', 'student'): raise ValueError(f"unknown kind {kind!r}: use 'teacher' or 'student'")
         if kind == 'student' and student is None: raise ValueError("kind='student' needs the OneStepGenerator `student`")
         if cfg_schedule not in ('linear', 'constant'): raise ValueError(f"unknown cfg_schedule {cfg_schedule!r}: use 'linear' or 'constant'")
@@ -386,6 +405,8 @@ class FastSampler:
         self.diffusion = diffusion or (model.diffloss.gen_diffusion if num_sampling_steps is None
                                        else GaussianDiffusion(str(num_sampling_steps)))
         self.dtype, self.fuse_adaln, self.time_table, self.warmup = _dtype(dtype), fuse_adaln, time_table, int(warmup)
+        check_ada_group(ada_group, fuse_adaln)
+        self.ada_group = ada_group
         if full_low_precision is None: full_low_precision = self.dtype == torch.bfloat16
         if prune_last is None: prune_last = self.dtype != torch.float32        # fp32 stays the bit-exact reference
         if full_low_precision and self.dtype != torch.bfloat16:
@@ -463,7 +484,8 @@ class FastSampler:
                     if (D, self.dtype) not in OFFSET_LN_CONFIGS:
                         self._tuned(tune_offset_ln, D, self.dtype, self.device, picks=self.kernel_picks)
         if kernel_attn: kernel_attention_model(self.mar)                       # its tiles are timed per batch size (`prepare`)
-        self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln, self.head_stream)
+        self.head = HeadRunner(low_precision_copy(net, self.dtype) if low else net, self.fuse_adaln, self.head_stream,
+                               self.ada_group)
         self._condition = condition_uniform if self.uniform else condition_static
         self._head_step = self._chain_step if self.kind == 'teacher' else self._student_step
         kw = dict(dynamic=not self.uniform,                          # one compilation for all AR steps: static shapes when uniform

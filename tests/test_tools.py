@@ -137,7 +137,7 @@ def test_bench_levers_plan(tmp_path):
     assert js[32]['uniform'] and not js[31].get('uniform')
     four = [('huge', 'teacher', 256, 'head'), ('huge', 'student', 256, None), ('base', 'student', 1, True), ('base', 'teacher', 256, 'head')]
     fast_bs1 = [('base', 'student', 1, 'head'), ('base', 'teacher', 1, 'head')]      # = fast_options at batch 1
-    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 57
+    assert [(j['size'], j['kind'], j['batch'], j.get('compile')) for j in js[33:43]] == four + four + fast_bs1 and len(js) == 60
     assert all(j['gelu_epilogue'] for j in js[33:]) and not any(j.get('gelu_epilogue') for j in js[:33])
     assert all(j['residual_epilogue'] for j in js[37:48] + [js[49]] + js[52:]) and not any(j.get('residual_epilogue') for j in js[:37] + [js[48]] + js[50:52])
     assert [{k: v for k, v in j.items() if k != 'attention'} for j in js[43:49]] == [js[i] for i in (37, 38, 40, 41, 42, 35)]
@@ -148,6 +148,7 @@ def test_bench_levers_plan(tmp_path):
     from marval.fast_sampling import HEAD_MULTI_KERNEL
     assert js[55] == dict(js[52], compile_options=HEAD_MULTI_KERNEL) and not any('compile_options' in j for j in js[:55])
     assert js[56] == dict(js[55], compile_rows='largest') and not any('compile_rows' in j for j in js[:56])
+    assert js[57:60] == [dict(js[52], ada_group=g) for g in (1, 2, 4)] and not any('ada_group' in j for j in js[:57])   # job 52 per g blocks
     assert all(j['attention'] == 'triton' for j in js[43:]) and not any(j.get('attention') == 'triton' for j in js[:43])
     r = _run('tools/gpu/bench_levers.py', '--out', tmp_path, '--smoke', '--jobs', '0', '--repeats', '3', '--name', 'rep')
     assert r.returncode == 0, r.stderr[-2000:]
@@ -790,6 +791,13 @@ def test_head_bench(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     so = json.loads((tmp_path / 'o' / 'head_bench_tiny_bs2.json').read_text())
     assert so['meta']['order'] == 'sampler' and [row['m'] for row in so['sets'][0]['rows']] == ms and so['sets'][0]['setup_s'] > 0
+    # --ada-groups: each options set with the head's adaLN product whole and per g blocks (`ada_group`), the same function
+    assert hb.parse_groups('all, 1,4') == [None, 1, 4] and hb.label(None, 2) == 'none+ada2'
+    for bad in ('', '0', 'x', '1.5'): pytest.raises(SystemExit, hb.parse_groups, bad)
+    r = _run('tools/gpu/head_bench.py', '--out', tmp_path / 'g', '--smoke', '--options', 'none', '--ada-groups', 'all,1')
+    assert r.returncode == 0, r.stderr[-2000:]
+    sg = json.loads((tmp_path / 'g' / 'head_bench_tiny_bs2.json').read_text())['sets']
+    assert [(s['label'], s['ada_group']) for s in sg] == [('none', None), ('none+ada1', 1)] and sg[1]['rel_l2_vs_first'] < 1e-5
 
 def test_gpu_shell_scripts():
     """Every device script in tools/gpu parses (`bash -n`) and is listed in tools/gpu/README.md: a session's device

@@ -34,7 +34,10 @@
      which inductor holds the row; `tools/gpu/head_bench.py` times the head step alone): job 55;
  17. job 55 with the compiled head's first call at the largest AR step's rows (`compile_rows='largest'`: inductor
      picks each multi-kernel form where the rows are many; picked at the first step's 512 rows they lost): job 56
-     (one H100 lease, 2026-12-06: 30.22 s against job 52's 30.19 s, results/bench/nvidia_h100_run15.md).
+     (one H100 lease, 2026-12-06: 30.22 s against job 52's 30.19 s, results/bench/nvidia_h100_run15.md);
+ 18. job 52 with the head's fused adaLN product split per g residual blocks (`ada_group=g`, `HeadRunner`: each product
+     right before its blocks, so the modulations they read may still be in L2; `tools/gpu/head_bench.py --ada-groups`
+     times the head step alone): g = 1, 2, 4 are jobs 57, 58, 59.
 Stops starting jobs after --budget-s seconds; writes <device>.md/.csv/.json and metrics.json to --out (rewritten after
 every job: a call cut by its time limit keeps what it measured; rebuild metrics.json with tools/bench_report.py).
 
@@ -116,6 +119,9 @@ def jobs(size='base', K=64, steps=100, distill_batch=64, distill_steps=20, big=(
     for a in kernel_attention:                                                  # job 55 with the head's first call at the most rows
         js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, compile_rows='largest', **mk)
                for s in big_sizes for b in big]
+    for g in (1, 2, 4):                                                         # jobs 57-59: job 52 with the adaLN product per g blocks
+        js += [dict(fast, size=s, kind='teacher', batch=b, compile='head', attention=a, ada_group=g, **h)
+               for a in kernel_attention for s in big_sizes for b in big]
     return js
 
 

@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python3 tools/gpu/head_bench.py --out $OUT/head --size huge --batch 256 \
         --options 'none;triton.multi_kernel=2'
+    PYTHONPATH=$PWD python3 tools/gpu/head_bench.py --out $OUT/head --size huge --batch 256 --options none --ada-groups all,1,2,4
 
 The head step is what `FastSampler(compile='head')` compiles (`_chain_step`: the head on both CFG halves, guidance,
 the ancestral step), built as `fast=True` builds it at batch 256 (bf16, adaLN fused, the head's residual stream in
@@ -9,6 +10,9 @@ bf16). For each `--options` set (';' between sets; each 'none', inductor's defau
 `FastSampler(compile_options=...)`) a fresh sampler compiles it, and each distinct AR-step row count of the batch
 (batch × tokens predicted, doubled by CFG) is timed in a CUDA graph (`cuda_time_us(graph=True)`, the sampler's launch
 mode). The head's time per sampler call is predicted from those: Σ over the K AR steps of steps × µs at the step's rows.
+`--ada-groups` ('all' or whole numbers, ',' between) times each options set with the head's fused adaLN product
+whole ('all', one product for every residual block, fast=True's head) and split per g blocks (`FastSampler(ada_group=g)`:
+each product right before its blocks, so the modulations they read may still be in L2).
 Every set's output is checked against the first set's on the same inputs (rel. L2, at the largest row count).
 The row counts are visited largest first (`--order largest`, the default), so inductor's choices made at the first
 call (dynamic-shape hints, `triton.multi_kernel=1`'s pick of each reduction's form, kept for every later shape) are
@@ -44,8 +48,19 @@ def parse_options(text: str) -> list:
     return sets
 
 
-def label(opts) -> str:
-    return 'none' if not opts else ','.join(f'{k}={v}' for k, v in opts.items())
+def parse_groups(text: str) -> list:
+    "'all,1,2' -> [None, 1, 2]: the head's adaLN product whole (None) or per g residual blocks."
+    out = []
+    for part in text.split(','):
+        part = part.strip()
+        if part == 'all': out.append(None); continue
+        if not part.isdigit() or int(part) < 1: raise SystemExit(f"--ada-groups wants 'all' or whole numbers >= 1 between ',', got {part!r}")
+        out.append(int(part))
+    return out
+
+
+def label(opts, group=None) -> str:
+    return ('none' if not opts else ','.join(f'{k}={v}' for k, v in opts.items())) + (f'+ada{group}' if group else '')
 
 
 def time_us(f, reps, cuda):
@@ -55,13 +70,14 @@ def time_us(f, reps, cuda):
     return cuda_time_us(f, reps, graph=True) if cuda else time_fn(f, reps, 1, 'cpu')['median_s'] * 1e6
 
 
-def bench_set(model, opts, a, dev, cuda, ref=None):
-    "One options set: a fresh compiled head step, timed at every distinct row count of the batch's AR steps."
+def bench_set(model, opts, a, dev, cuda, ref=None, group=None):
+    """One options set (and adaLN grouping `group`): a fresh compiled head step, timed at every distinct row count of the
+    batch's AR steps."""
     from marval.fast_sampling import FastSampler
     torch._dynamo.reset()
     t0 = time.perf_counter()
     fs = FastSampler(model, 'teacher', num_iter=a.K, cfg=a.cfg, num_sampling_steps=a.steps, dtype='bf16',
-                     compile='head', head_stream='autocast', cuda_graphs=False, compile_options=opts)
+                     compile='head', head_stream='autocast', cuda_graphs=False, compile_options=opts, ada_group=group)
     C, D = fs.C, model.decoder_pos_embed_learned.shape[-1]
     ms = sorted({cur - nxt for cur, nxt, _ in fs.plan})
     i = fs.T // 2                                                          # a middle step of the chain (not the last)
@@ -81,9 +97,9 @@ def bench_set(model, opts, a, dev, cuda, ref=None):
                 setup_s = time.perf_counter() - t0
             if m == ms[-1]: out = step().float().clone()
             rows.append(dict(m=m, rows=2 * N, us=time_us(step, a.reps, cuda)))
-            print(f'  {label(opts)}: {2 * N} rows {rows[-1]["us"]:.1f} µs', flush=True)
+            print(f'  {label(opts, group)}: {2 * N} rows {rows[-1]["us"]:.1f} µs', flush=True)
     us = {r['m']: r['us'] for r in rows}
-    res = dict(options=opts, label=label(opts), setup_s=setup_s, rows=sorted(rows, key=lambda r: r['m']),
+    res = dict(options=opts, ada_group=group, label=label(opts, group), setup_s=setup_s, rows=sorted(rows, key=lambda r: r['m']),
                head_s_per_call=sum(fs.T * us[cur - nxt] for cur, nxt, _ in fs.plan) / 1e6)
     if ref is not None: res['rel_l2_vs_first'] = ((out - ref).norm() / ref.norm()).item()
     return res, out
@@ -119,18 +135,19 @@ def main(argv=None):
     p.add_argument('--steps', type=int, default=100)
     p.add_argument('--cfg', type=float, default=None, help="default: the preset's")
     p.add_argument('--options', default='none;triton.multi_kernel=2')
+    p.add_argument('--ada-groups', default='all', help="'all' (one adaLN product, fast=True's head) and/or g: one per g blocks")
     p.add_argument('--reps', type=int, default=20)
     p.add_argument('--order', choices=['largest', 'sampler'], default='largest',
                    help="row counts' order: largest first, or the sampler's (its first AR step's rows first)")
-    p.add_argument('--smoke', action='store_true', help='CPU test: tiny model, batch 2, K 4, 5 head steps')
+    p.add_argument('--smoke', action='store_true', help='CPU test: tiny model (2 residual blocks), batch 2, K 4, 5 head steps')
     a = p.parse_args(argv)
-    sets = parse_options(a.options)
+    sets = [(o, g) for o in parse_options(a.options) for g in parse_groups(a.ada_groups)]
     from marval.bench import random_mar
     from marval.config import get_preset
     cuda = torch.cuda.is_available() and not a.smoke
     if a.smoke:
         a.size, a.batch, a.K, a.steps, a.reps = 'tiny', 2, 4, 5, 2
-        model = random_mar('tiny', 'cpu', encoder_depth=1, decoder_depth=1, diffloss_d=1)
+        model = random_mar('tiny', 'cpu', encoder_depth=1, decoder_depth=1, diffloss_d=2)
     else:
         if not torch.cuda.is_available(): raise SystemExit('head_bench.py times CUDA kernels: run it on a GPU (or --smoke)')
         model = random_mar(a.size, 'cuda')
@@ -143,8 +160,8 @@ def main(argv=None):
                          command='PYTHONPATH=$PWD python3 tools/gpu/head_bench.py ' + ' '.join(sys.argv[1:] if argv is None else argv)),
                sets=[])
     ref = None
-    for opts in sets:
-        r, x = bench_set(model, opts, a, dev, cuda, ref)
+    for opts, group in sets:
+        r, x = bench_set(model, opts, a, dev, cuda, ref, group)
         if ref is None: ref = x
         res['sets'].append(r)
         print(f"{r['label']}: head {r['head_s_per_call']:.3f} s per call" +
