@@ -25,12 +25,12 @@ __all__ = ['SPLIT_COUNTER_SLOTS', 'CHECK_CASES', 'CHAIN_DESC_COLS', 'CHAIN_SPIN_
            'ATTENTION_PICK_TILES', 'triton_available', 'pick_config', 'pdl_available', 'split_counters', 'fused_linear',
            'reference_linear', 'check_fused_linear', 'interpreter_check', 'LinearChain', 'check_chain', 'mlp_workspace',
            'pick_mlp_config', 'fused_mlp', 'reference_mlp', 'check_fused_mlp', 'offset_layer_norm', 'ln_blocks',
-           'offset_ln_config', 'offset_layer_norm_triton', 'capture_graph', 'cuda_time_us', 'tune_offset_ln',
-           'check_offset_ln', 'attn_blocks', 'attention_tile', 'attention_grid', 'attention_config', 'attention_triton',
-           'precompile_workers', 'precompile_attention', 'tile_gap', 'attention_variant_tiles', 'tiles_with_variants',
-           'tile_error', 'tune_attention', 'check_attention', 'check_attention_tiles', 'default_picks_path',
-           'picks_path', 'gpu_driver_version', 'pick_key', 'read_picks', 'remembered_pick', 'picks_lock',
-           'remember_pick', 'check_tuner_picks']
+           'offset_ln_config', 'offset_layer_norm_triton', 'precompile_workers', 'precompile_configs', 'capture_graph',
+           'cuda_time_us', 'tune_offset_ln', 'check_offset_ln', 'attn_blocks', 'attention_tile', 'attention_grid',
+           'attention_config', 'attention_triton', 'precompile_attention', 'tile_gap', 'attention_variant_tiles',
+           'tiles_with_variants', 'tile_error', 'tune_attention', 'check_attention', 'check_attention_tiles',
+           'default_picks_path', 'picks_path', 'gpu_driver_version', 'pick_key', 'read_picks', 'remembered_pick',
+           'picks_lock', 'remember_pick', 'check_tuner_picks']
 
 # %% ../nbs/02d_kernels.ipynb #c004
 if triton is not None:
@@ -730,16 +730,51 @@ def offset_layer_norm_triton(x: torch.Tensor, c: torch.Tensor, weight: torch.Ten
     for name, t in (('c', c), ('weight', weight), ('bias', bias)):
         if t.shape != (D,) or t.dtype != torch.float32:
             raise ValueError(f'{name} must be float32 of shape ({D},), got {t.dtype} {tuple(t.shape)}')
+    return _offset_ln_launch(x, c, weight, bias, eps, config or offset_ln_config(D, x.dtype))
+
+def _offset_ln_launch(x, c, weight, bias, eps: float, config: tuple[int, int], warmup: bool = False) -> torch.Tensor:
+    """Launch `_offset_ln_kernel` with `config` = (rows per program, num_warps) into a new y shaped as x, returned;
+    `warmup`: compile the kernel for these arguments without running it (y is left unwritten)."""
+    D = x.shape[-1]
     x2 = x.reshape(-1, D)
     if x2.stride(1) != 1: x2 = x2.contiguous()
     y = torch.empty(x2.shape, device=x.device, dtype=x.dtype)                # (rows, D)
     M = x2.shape[0]
     if M == 0: return y.view(x.shape)
-    BR, warps = config or offset_ln_config(D, x.dtype)
+    BR, warps = config
     B1, B2 = ln_blocks(D)
-    _offset_ln_kernel[(triton.cdiv(M, BR),)](x2, c, weight, bias, y, M, D, x2.stride(0), y.stride(0), float(eps),
-                                             BR=BR, B1=B1, B2=B2, num_warps=warps)
+    args = (x2, c, weight, bias, y, M, D, x2.stride(0), y.stride(0), float(eps))
+    if warmup: _offset_ln_kernel.warmup(*args, grid=(triton.cdiv(M, BR),), BR=BR, B1=B1, B2=B2, num_warps=warps)
+    else: _offset_ln_kernel[(triton.cdiv(M, BR),)](*args, BR=BR, B1=B1, B2=B2, num_warps=warps)
     return y.view(x.shape)
+
+def precompile_workers() -> int:
+    """Threads `precompile_configs` compiles on: `$MARVAL_PRECOMPILE_WORKERS` (0 or 1: compile one config at a time,
+    as the tuners time them), else this machine's CPUs, at most 16."""
+    env = (os.environ.get('MARVAL_PRECOMPILE_WORKERS') or '').strip()
+    if not env: return min(16, os.cpu_count() or 1)
+    if not env.isdigit(): raise ValueError(f'MARVAL_PRECOMPILE_WORKERS: a whole number of threads ≥ 0 (0: none); got {env!r}')
+    return int(env)
+
+def precompile_configs(launch, configs, device, workers: int | None = None) -> int:
+    """Compile a Triton kernel for every config of `configs` at once, on `workers` threads (default
+    `precompile_workers()`), before a tuner runs them one by one: `launch(config)` makes one `warmup` launch, which
+    Triton's `AsyncCompileMode` (Triton ≥ 3.4) hands to the pool; its compiler releases the GIL while it works. A config
+    that fails to compile is not raised here: its kernel raises again when the tuner runs it, which records the error.
+    Returns the number of configs compiled this way: 0 where it cannot help (fewer than 2 workers or configs, no
+    `AsyncCompileMode`, Triton's CPU interpreter, a `device` other than CUDA), and the tuner then compiles each config
+    as it reaches it."""
+    workers = precompile_workers() if workers is None else workers
+    Async = getattr(triton, 'AsyncCompileMode', None)
+    if (workers < 2 or len(configs) < 2 or Async is None or os.environ.get('TRITON_INTERPRET') == '1'
+            or torch.device(device).type != 'cuda'):
+        return 0
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(min(workers, len(configs))) as pool, Async(pool, ignore_errors=True):   # waits for all
+        for cfg in configs:
+            try: launch(cfg)
+            except Exception: pass                                           # raised again (and recorded) when timed
+    return len(configs)
 
 def capture_graph(fn, warmup: int = 1):
     "`fn` called `warmup` times on a side stream, then captured in a CUDA graph: (the graph, the captured call's output)."
@@ -768,14 +803,16 @@ def cuda_time_us(f, reps: int, graph: bool = False) -> float:
     return start.elapsed_time(end) * 1e3 / reps
 
 def tune_offset_ln(D: int, dtype: torch.dtype = torch.bfloat16, device='cuda', rows: int = 65536, reps: int = 20,
-                   keep: bool = True, picks=None, timer=None) -> list[dict]:
+                   keep: bool = True, picks=None, timer=None, precompile: int | None = None) -> list[dict]:
     """Time `offset_layer_norm_triton` on a CUDA device for each (rows per program, num_warps) at (rows, D), with
     ATen's LayerNorm and `offset_layer_norm` as references; `keep`: the fastest config goes into `OFFSET_LN_CONFIGS`
     (so call it before capturing CUDA graphs). One dict per candidate: µs per call and GB/s (x read + y written).
     `picks`: a file of remembered picks (`picks_path`; `FastSampler` passes its `kernel_picks`): a config remembered
     there under this key (`pick_key`) is used without timing the others (one row, `recalled=True`); otherwise every
     candidate is timed and the fastest remembered. `timer(f)`: µs per call of `f` instead of `cuda_time_us` (with it the
-    tuner also runs where Triton's CPU interpreter does, `check_tuner_picks`)."""
+    tuner also runs where Triton's CPU interpreter does, `check_tuner_picks`). Before timing every candidate, they are
+    compiled at once on `precompile` threads (`precompile_configs`; default `precompile_workers()`; 0: one by one); the
+    first row (ATen's) records how many (`precompiled`) and the seconds it took (`precompile_s`)."""
     if timer is None and (torch.device(device).type != 'cuda' or not torch.cuda.is_available() or triton is None):
         raise RuntimeError('tune_offset_ln times kernels on a CUDA device with Triton')
     gen = torch.Generator(device).manual_seed(0)
@@ -792,7 +829,10 @@ def tune_offset_ln(D: int, dtype: torch.dtype = torch.bfloat16, device='cuda', r
     key = pick_key('offset_ln', device, dtype, cands, D=D, rows=rows) if path else None
     recalled = remembered_pick(path, key, lambda cfg: cfg in cands)
     if recalled is None:
-        add('aten layer_norm (no offset)', time_us(lambda: F.layer_norm(x, (D,), w.to(dtype), b.to(dtype), 1e-6)))
+        t0 = time.perf_counter()
+        n = precompile_configs(lambda cfg: _offset_ln_launch(x, c, w, b, 1e-6, cfg, warmup=True), cands, device, precompile)
+        add('aten layer_norm (no offset)', time_us(lambda: F.layer_norm(x, (D,), w.to(dtype), b.to(dtype), 1e-6)),
+            precompiled=n, precompile_s=time.perf_counter() - t0)
         add('offset_layer_norm (torch ops)', time_us(lambda: offset_layer_norm(x, c, w, b, 1e-6)))
     for BR, warps in ([recalled] if recalled else cands):
         add('triton', time_us(lambda: offset_layer_norm_triton(x, c, w, b, 1e-6, config=(BR, warps))),
@@ -997,32 +1037,16 @@ def _attn_launch(q, k, v, config: tuple, warmup: bool = False) -> torch.Tensor:
     else: _attn_kernel[grid](*args, **kw)
     return o
 
-def precompile_workers() -> int:
-    """Threads `precompile_attention` compiles on: `$MARVAL_PRECOMPILE_WORKERS` (0 or 1: compile one tile at a time, as
-    the tuner times it), else this machine's CPUs, at most 16."""
-    env = (os.environ.get('MARVAL_PRECOMPILE_WORKERS') or '').strip()
-    if not env: return min(16, os.cpu_count() or 1)
-    if not env.isdigit(): raise ValueError(f'MARVAL_PRECOMPILE_WORKERS: a whole number of threads ≥ 0 (0: none); got {env!r}')
-    return int(env)
-
 def precompile_attention(q, k, v, tiles, workers: int | None = None) -> int:
     """Compile `attention_triton`'s kernel for every tile of `tiles` at these q, k, v at once, on `workers` threads
     (default `precompile_workers()`), before `tune_attention` runs them one by one: Triton's `AsyncCompileMode` (Triton
     ≥ 3.4) hands each `warmup` to the pool, and its compiler releases the GIL while it works. A tile that fails to compile
     is not raised here: its kernel raises again when the tuner runs it, which records the error. Returns the number of
     tiles compiled this way: 0 where it cannot help (fewer than 2 workers or tiles, no `AsyncCompileMode`, Triton's CPU
-    interpreter, a tensor off the GPU), and the tuner then compiles each tile as it reaches it."""
-    workers = precompile_workers() if workers is None else workers
-    Async = getattr(triton, 'AsyncCompileMode', None)
-    if (workers < 2 or len(tiles) < 2 or Async is None or os.environ.get('TRITON_INTERPRET') == '1'
-            or q.device.type != 'cuda' or q.shape[2] == 0):
-        return 0
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(min(workers, len(tiles))) as pool, Async(pool, ignore_errors=True):   # waits for all
-        for cfg in tiles:
-            try: _attn_launch(q, k, v, cfg, warmup=True)
-            except Exception: pass                                           # raised again (and recorded) when timed
-    return len(tiles)
+    interpreter, a tensor off the GPU, no query rows), and the tuner then compiles each tile as it reaches it
+    (`precompile_configs`, which the LayerNorm's tuner uses too)."""
+    if q.shape[2] == 0: return 0
+    return precompile_configs(lambda cfg: _attn_launch(q, k, v, cfg, warmup=True), tiles, q.device, workers)
 
 ATTENTION_LIMITS = {torch.float32: 1e-5, torch.bfloat16: 2e-2, torch.float16: 3e-3}   # rel. L2 against SDPA in fp32
 

@@ -737,6 +737,28 @@ def test_33rd_session_evidence():
               '`kernel_picks_h100_session33.json`', '`nb_cells_02d_c032_h100.txt`', '**33rd session**'):
         assert f in readme
 
+def test_34th_session_evidence():
+    """The 34th session's H100 evidence (2026-12-08, `tools/gpu/session34.sh head`): the compiled MAR-H head step at
+    batch 256 with its adaLN product whole and split per g residual blocks (`ada_group`), in one process: every split is
+    slower, at every row count, with the same outputs; so `fast_options` keeps the one product."""
+    b = ROOT / 'results' / 'bench'
+    run = json.loads((b / 'head_bench_huge_bs256_ada_h100.json').read_text())
+    assert run['meta']['device'] == 'NVIDIA H100 80GB HBM3' and run['meta']['order'] == 'sampler'
+    assert run['meta']['command'].endswith('--options none --ada-groups all,1,2,3,4,6')
+    sets = {s['ada_group']: s for s in run['sets']}
+    assert list(sets) == [None, 1, 2, 3, 4, 6] and all(s['options'] is None for s in run['sets'])
+    whole = sets.pop(None)
+    assert round(whole['head_s_per_call'], 3) == 7.748 and round(sets[4]['head_s_per_call'], 3) == 7.854
+    for g, s in sets.items():
+        assert s['head_s_per_call'] > whole['head_s_per_call'] + 0.1 and s['rel_l2_vs_first'] == 0.0, g
+        assert all(a['us'] < x['us'] for a, x in zip(whole['rows'], s['rows'])), g     # at every row count
+    assert min(sets, key=lambda g: sets[g]['head_s_per_call']) == 4 and max(sets, key=lambda g: sets[g]['head_s_per_call']) == 1
+    assert 'none+ada1: head 8.320 s per call' in (b / 'head_bench_huge_bs256_ada_h100_stdout.txt').read_text()
+    from marval.generate import fast_options
+    assert 'ada_group' not in fast_options(True, 'cuda')
+    readme = (b / 'README.md').read_text()
+    for f in ('`head_bench_huge_bs256_ada_h100.{md,json}`', '**34th session**'): assert f in readme
+
 def test_nb_cells(tmp_path):
     """tools/gpu/nb_cells.py runs the named code cells of a notebook in order, in one namespace with a module's names;
     a failing cell is reported and makes the exit status 1, a missing cell id is refused."""
