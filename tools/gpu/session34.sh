@@ -9,8 +9,9 @@
 #                                           # old setup: the baseline for the 33rd session's cold setup with threads)
 #   bash tools/gpu/session34.sh tuners      # each tuner alone at the MAR-H teacher's shapes, one fresh process (Triton's cache
 #                                           # emptied, no picks file) per way: candidates compiled one by one, then on 16 threads
-#   bash tools/gpu/session34.sh all         # on an H200: te, then tuners; on an H100: tuners, then job 52 with every cache
-#                                           # emptied and both tuners compiling on threads (its whole cold setup, `cold`)
+#   bash tools/gpu/session34.sh all         # on an H200: te, then tuners; on an H100: the LayerNorm's tuner both ways, job 52
+#                                           # with every cache emptied and both tuners compiling on threads (its whole cold
+#                                           # setup, `cold`), then the attention tuner both ways in the time left
 # [LIMIT=seconds] caps the call's seconds (default 575).
 set -u
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/gpu.txt; date -u >> $OUT/gpu.txt
@@ -19,7 +20,7 @@ LIMIT=${LIMIT:-575}
 left() { echo $(( LIMIT - SECONDS )); }
 export PYTHONPATH=$PWD
 tuners() {  # one fresh process per (tuner, threads): wall seconds of the tuning, what was compiled on threads, the pick
-  for t in ln:0 ln:16 attn:16 attn:0; do
+  for t in ${@:-ln:0 ln:16 attn:16 attn:0}; do
     [ $(left) -lt 60 ] && break
     TRITON_CACHE_DIR=$(mktemp -d) MARVAL_KERNEL_PICKS=off timeout $(( $(left) - 20 )) python3 -c "
 import json, time, torch
@@ -46,7 +47,7 @@ case "${1:-}" in
   all) if grep -q H200 $OUT/gpu.txt; then
          timeout $(( $(left) - 150 )) python3 tools/gpu/bench_levers.py --out $OUT/x --jobs 52 --repeats 1 --budget-s 100 --name te \
            > $OUT/x/te_stdout.txt 2>&1; tail -25 $OUT/x/te_stdout.txt; tuners
-       else tuners; [ $(left) -gt 300 ] && cold; fi ;;
+       else tuners ln:0 ln:16; [ $(left) -gt 280 ] && cold; tuners attn:16 attn:0; fi ;;
   head) timeout $(left) python3 tools/gpu/head_bench.py --out $OUT/x --size huge --batch 256 --order sampler --options none \
           --ada-groups all,1,2,3,4,6 > $OUT/x/head_stdout.txt 2>&1; tail -12 $OUT/x/head_stdout.txt ;;
   ab) timeout $(left) python3 tools/gpu/bench_levers.py --out $OUT/x --jobs ${2:?jobs} --repeats 1 --budget-s 300 --name ab \
