@@ -1038,13 +1038,8 @@ def _attn_launch(q, k, v, config: tuple, warmup: bool = False) -> torch.Tensor:
     return o
 
 def precompile_attention(q, k, v, tiles, workers: int | None = None) -> int:
-    """Compile `attention_triton`'s kernel for every tile of `tiles` at these q, k, v at once, on `workers` threads
-    (default `precompile_workers()`), before `tune_attention` runs them one by one: Triton's `AsyncCompileMode` (Triton
-    ≥ 3.4) hands each `warmup` to the pool, and its compiler releases the GIL while it works. A tile that fails to compile
-    is not raised here: its kernel raises again when the tuner runs it, which records the error. Returns the number of
-    tiles compiled this way: 0 where it cannot help (fewer than 2 workers or tiles, no `AsyncCompileMode`, Triton's CPU
-    interpreter, a tensor off the GPU, no query rows), and the tuner then compiles each tile as it reaches it
-    (`precompile_configs`, which the LayerNorm's tuner uses too)."""
+    """`precompile_configs` for `attention_triton`'s kernel: every tile of `tiles` compiled at these q, k, v at once,
+    before `tune_attention` runs them one by one; 0 (nothing compiled ahead) with no query rows too."""
     if q.shape[2] == 0: return 0
     return precompile_configs(lambda cfg: _attn_launch(q, k, v, cfg, warmup=True), tiles, q.device, workers)
 
